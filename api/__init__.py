@@ -1,0 +1,1 @@
+"""HTTP only: blueprints, routes and marshmallow schemas. Rules live in the domain packages."""

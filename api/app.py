@@ -1,0 +1,78 @@
+"""The application factory: extensions, clients and blueprints, nothing else."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from api import accounts, authentication, contacts, docs, health, me, requests
+from api.base import Api
+from core.config import Config
+from core.logging import configure_logging
+from core.redis import connect
+from core.worker import worker_command
+from identity.tokens import TokenIssuer
+from provisioning.cli import tenants_cli
+from tenants.db import db
+from tenants.registry import Registry
+from tenants.scope import refuse_raw_sql_on_tenant_connections
+
+BLUEPRINTS = (
+    health.blp,
+    authentication.blp,
+    me.blp,
+    accounts.blp,
+    accounts.current,
+    contacts.blp,
+)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    configure_logging(config.log_level)
+    app = Flask("turumba")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=config.sqlalchemy_url,
+        SQLALCHEMY_ENGINE_OPTIONS={
+            "pool_size": config.db_pool_size,
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": 5},
+        },
+        MAX_CONTENT_LENGTH=config.max_content_length,
+        API_TITLE="Turumba",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=docs.ASSETS_URL,
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    app.extensions["turumba.config"] = config
+    db.init_app(app)
+    redis = connect(config.redis_url)
+    app.extensions["turumba.redis"] = redis
+    app.extensions["turumba.tokens"] = TokenIssuer(
+        config.jwt_private_key,
+        key_id=config.jwt_key_id,
+        issuer=config.jwt_issuer,
+        ttl=config.access_token_ttl,
+    )
+    with app.app_context():
+        refuse_raw_sql_on_tenant_connections(db.engine)
+        app.extensions["turumba.registry"] = Registry(db.engine, redis, config.registry_ttl)
+
+    requests.init_app(app)
+    api = Api(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs.assets)
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(worker_command)
+    return app

@@ -1,0 +1,62 @@
+"""Per-request plumbing: request ids, the access log line, and refusing non-JSON bodies."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, g, request
+
+from api.errors import fail
+from core.logging import request_id_var
+
+access_log = logging.getLogger("turumba.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _start() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_token = request_id_var.set(g.request_id)
+    g.started = time.perf_counter()
+
+
+def _refuse_non_json() -> None:
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    if request.method in _BODY_METHODS and has_body and not request.is_json:
+        fail(415, message="Send the body as application/json.")
+
+
+def _finish(response):
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    account = g.get("account")
+    access_log.info(
+        "request",
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+            "account": str(account.id) if account else None,
+            "user": str(g.user_id) if g.get("user_id") else None,
+        },
+    )
+    return response
+
+
+def _teardown(exc) -> None:
+    token = g.pop("request_token", None)
+    if token is not None:
+        request_id_var.reset(token)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.before_request(_refuse_non_json)
+    app.after_request(_finish)
+    app.teardown_request(_teardown)

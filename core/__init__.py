@@ -1,0 +1,1 @@
+"""Infrastructure every floor shares: configuration, Redis, logging, the dev runner."""

@@ -1,0 +1,101 @@
+"""One configuration object, read from the environment and nothing else.
+
+Every variable is listed in the README. Reading happens in :meth:`Config.from_env`,
+never at import time, so tests build as many differently configured apps as they need.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def _int(environ: dict[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _read_key(environ: dict[str, str], name: str) -> str | None:
+    """A PEM key given inline (``NAME``) or as a file path (``NAME_FILE``)."""
+    if environ.get(name):
+        return environ[name].replace("\\n", "\n")
+    path = environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc}") from exc
+    return None
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    redis_url: str
+    jwt_private_key: str
+    jwt_key_id: str = "turumba-1"
+    jwt_issuer: str = "turumba"
+    access_token_ttl: int = 900
+    max_content_length: int = 1024 * 1024
+    db_pool_size: int = 10
+    registry_ttl: int = 30
+    auth_rate_limit: int = 30
+    auth_rate_window: int = 60
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {
+            "database_url": env.get("TURUMBA_DATABASE_URL", ""),
+            "redis_url": env.get("TURUMBA_REDIS_URL", ""),
+            "jwt_private_key": _read_key(env, "TURUMBA_JWT_PRIVATE_KEY") or "",
+            "jwt_key_id": env.get("TURUMBA_JWT_KEY_ID", "turumba-1"),
+            "jwt_issuer": env.get("TURUMBA_JWT_ISSUER", "turumba"),
+            "access_token_ttl": _int(env, "TURUMBA_ACCESS_TOKEN_TTL", 900),
+            "max_content_length": _int(env, "TURUMBA_MAX_CONTENT_LENGTH", 1024 * 1024),
+            "db_pool_size": _int(env, "TURUMBA_DB_POOL_SIZE", 10),
+            "registry_ttl": _int(env, "TURUMBA_REGISTRY_TTL", 30),
+            "auth_rate_limit": _int(env, "TURUMBA_AUTH_RATE_LIMIT", 30),
+            "auth_rate_window": _int(env, "TURUMBA_AUTH_RATE_WINDOW", 60),
+            "log_level": env.get("TURUMBA_LOG_LEVEL", "INFO").upper(),
+        }
+        values.update(overrides)
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        missing = [
+            f"TURUMBA_{f.name.upper()}"
+            for f in fields(self)
+            if f.name in {"database_url", "redis_url", "jwt_private_key"}
+            and not getattr(self, f.name)
+        ]
+        if missing:
+            raise ConfigError(
+                "missing settings: " + ", ".join(missing) + " (`python3 dev.py run` provides "
+                "embedded defaults under .data/)"
+            )
+        if not self.database_url.startswith("postgresql"):
+            raise ConfigError("TURUMBA_DATABASE_URL must be a postgresql:// URL")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg 3 driver named explicitly."""
+        url = self.database_url
+        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url

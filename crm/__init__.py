@@ -1,0 +1,1 @@
+"""Contacts and everything about the people an account talks to (tenant schema)."""

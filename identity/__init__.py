@@ -1,0 +1,1 @@
+"""Users, credentials and access tokens; shared across accounts in the public schema."""

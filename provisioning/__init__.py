@@ -1,0 +1,1 @@
+"""Creating, suspending, deleting and migrating tenants; the ``flask tenants`` commands."""

@@ -1,0 +1,194 @@
+"""Fixtures shared by every test: a real PostgreSQL database and Redis, an app, clients.
+
+The database is created fresh for the run (and dropped after); public migrations run
+once; every test provisions the accounts it needs through the real sign-up path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+import redis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from core.config import Config
+from identity.service import create_user
+from provisioning.fleet import upgrade_public
+from tenants.db import db
+from tenants.models import Membership, Role
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.exit(f"{name} is not set; run the suite with `python3 dev.py test`", returncode=2)
+    return value
+
+
+def _psycopg_url(url) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    maintenance = make_url(_required("TURUMBA_TEST_DATABASE_URL"))
+    name = f"turumba_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_psycopg_url(maintenance), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield maintenance.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(_psycopg_url(maintenance), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = _required("TURUMBA_TEST_REDIS_URL")
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture(scope="session")
+def config(database_url, redis_url, signing_key) -> Config:
+    return Config.from_env(
+        {},
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_private_key=signing_key,
+        auth_rate_limit=1000,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(config):
+    app = create_app(config)
+    with app.app_context():
+        upgrade_public(db.engine)
+    return app
+
+
+@pytest.fixture
+def make_app(config, app):
+    """A separately configured app on the same database (``app`` ran the migrations)."""
+
+    def make(**overrides):
+        return create_app(dataclasses.replace(config, **overrides))
+
+    return make
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.test"
+
+
+@dataclass
+class Member:
+    """A user acting in one account: what a test needs to make authenticated calls."""
+
+    user_id: str
+    email: str
+    password: str
+    account_id: str
+    role: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def url(self, path: str = "") -> str:
+        return f"/v1/accounts/{self.account_id}{path}"
+
+
+@pytest.fixture
+def signup(client):
+    """Sign up a new user with a new account, through the API."""
+
+    def make(account_name: str = "Acme", **overrides) -> Member:
+        body = {
+            "email": unique_email("owner"),
+            "password": "correct horse battery",
+            "name": "Owner",
+            "account_name": account_name,
+            **overrides,
+        }
+        response = client.post("/v1/auth/signup", json=body)
+        assert response.status_code == 201, response.json
+        data = response.json
+        return Member(
+            user_id=data["user"]["id"],
+            email=body["email"],
+            password=body["password"],
+            account_id=data["account"]["id"],
+            role="owner",
+            token=data["access_token"],
+        )
+
+    return make
+
+
+@pytest.fixture
+def add_member(app, client):
+    """Add a new user to an existing account with ``role``, and log them in."""
+
+    def make(account_id: str, role: str = "agent") -> Member:
+        email, password = unique_email(role), "another long password"
+        with app.app_context():
+            user = create_user(db.session, email=email, password=password, name=role.title())
+            db.session.add(
+                Membership(account_id=uuid.UUID(account_id), user_id=user.id, role=Role(role))
+            )
+            db.session.commit()
+            user_id = str(user.id)
+        response = client.post("/v1/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.json
+        return Member(user_id, email, password, account_id, role, response.json["access_token"])
+
+    return make
+
+
+@pytest.fixture
+def account(signup) -> Member:
+    """The owner of a freshly provisioned account."""
+    return signup("Acme")
+
+
+@pytest.fixture
+def agent(account, add_member) -> Member:
+    """An agent in the same account as ``account``."""
+    return add_member(account.account_id, "agent")
+
+
+@pytest.fixture
+def other_account(signup) -> Member:
+    """The owner of a second, unrelated account."""
+    return signup("Globex")
