@@ -88,7 +88,9 @@ class Config:
                 "missing settings: " + ", ".join(missing) + " (`python3 dev.py run` provides "
                 "embedded defaults under .data/)"
             )
-        if not self.database_url.startswith("postgresql"):
+        if not self.database_url.startswith(
+            ("postgresql://", "postgresql+psycopg://", "postgres://")
+        ):
             raise ConfigError("TURUMBA_DATABASE_URL must be a postgresql:// URL")
 
     @property
