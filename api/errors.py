@@ -1,8 +1,13 @@
 """One JSON error envelope for every status, from one handler.
 
 ``{"code": "<stable machine code>", "message": "<for humans>", "status": 404,
-"errors": {<field>: [<messages>]}, "request_id": "..."}``. Views raise errors with
-:func:`fail`; nothing else builds error bodies.
+"errors": {<field>: [<messages>]}, "request_id": "..."}``. ``errors`` appears only
+when the problem concerns named fields (422, some 400/409/503) and is keyed by field,
+never by where the field came from. Views raise errors with :func:`fail`; nothing
+else builds error bodies: Flask's own errors (404, 405 with its ``Allow`` header,
+413...), webargs' validation errors and unhandled exceptions all come through
+:func:`error_body`. A 500 never shows what went wrong, only the request id that
+finds the traceback in the logs.
 """
 
 from __future__ import annotations
@@ -73,16 +78,17 @@ def _field_errors(data: dict[str, Any]) -> dict[str, Any] | None:
     return errors
 
 
+#: All a client learns about an unexpected failure.
+INTERNAL_MESSAGE = "Something went wrong on our side; the request id identifies it in our logs."
+
+
 def error_body(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The envelope, status and headers for any ``HTTPException``."""
     status = error.code or 500
     data = getattr(error, "data", None) or {}
-    if isinstance(error, InternalServerError):
-        message = "Something went wrong on our side; the request id identifies it in our logs."
-    else:
-        message = data.get("message") or error.description or http.HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "code": data.get("code") or DEFAULT_CODES.get(status, "error"),
-        "message": message,
+        "message": data.get("message") or error.description or http.HTTPStatus(status).phrase,
         "status": status,
     }
     errors = _field_errors(data)
@@ -90,6 +96,10 @@ def error_body(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str
         body["errors"] = errors
         if "message" not in data:
             body["message"] = "The request has invalid fields."
+    if isinstance(error, InternalServerError):
+        # Whatever the failure said (an exception, a fail(500, ...)) stays in the logs.
+        body["message"] = INTERNAL_MESSAGE
+        body.pop("errors", None)
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id

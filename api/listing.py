@@ -1,20 +1,62 @@
 """The list behaviour every collection shares: pagination, sorting and filtering.
 
-Grammar (query string):
+Every list endpoint (``GET /v1/accounts/{account_id}/contacts``, ...) takes the same
+query-string grammar and answers ``{"items": [...], "meta": {...}}``.
 
-- ``page`` (from 1) and ``per_page`` (1-100, default 25); the body carries ``total``.
-- ``sort=-created_at,name``: comma-separated fields, ``-`` for descending.
-- ``filter=<field>:<op>:<value>``, repeatable, all must hold. Operators: ``eq``, ``ne``,
-  ``lt``, ``lte``, ``gt``, ``gte``, ``in`` (comma-separated values), ``contains``,
-  ``icontains``, ``isnull`` (``true``/``false``). Only the fields and operators a
-  resource allow-lists are accepted; anything else is a 400 naming what is allowed.
+Pagination
+    ``page`` (from 1, default 1) and ``per_page`` (1-100, default 25). Out-of-range
+    values are a 422 with ``errors.page`` / ``errors.per_page``. ``meta`` carries
+    ``page``, ``per_page``, ``total`` (rows matching the filters) and ``pages``
+    (``ceil(total / per_page)``, 0 when nothing matches). A page past the last one is
+    an empty ``items`` list, not an error. Query arguments other than ``page``,
+    ``per_page``, ``sort`` and ``filter`` are a 422 too, so a typo (``?filters=``)
+    cannot silently return the unfiltered list.
+
+Sorting
+    ``sort=-created_at,name``: comma-separated field names, each ascending unless
+    prefixed with ``-``; earlier keys take precedence. Without ``sort`` a resource uses
+    its default (newest first for contacts). A unique tie-break (the id) is always
+    appended, so equal keys come back in a stable order and pages never overlap.
+    Sorting by a field the resource does not list as sortable is a 400
+    ``invalid_sort`` whose message names the sortable fields.
+
+Filtering
+    ``filter=<field>:<op>:<value>``, repeatable; every filter must hold (AND). Only the
+    first two colons separate, so values may contain colons
+    (``filter=created_at:gte:2024-05-01T12:00:00Z``). Operators:
+
+    ============= =========================================================
+    ``eq``/``ne`` equal / not equal (``ne`` also matches rows without a value)
+    ``lt``        less than (also ``lte``, ``gt``, ``gte``); ordered fields only
+    ``in``        equal to one of comma-separated values: ``status:in:a,b``
+    ``contains``  substring, case-sensitive; ``%`` and ``_`` match themselves
+    ``icontains`` the same, ignoring case
+    ``isnull``    ``true`` (no value) or ``false`` (has a value)
+    ============= =========================================================
+
+    Each resource allow-lists its fields and, per field, its operators (text fields:
+    ``eq ne in contains icontains isnull``; dates: ``eq ne lt lte gt gte in isnull``).
+    Values are typed by the field: datetimes are ISO 8601 (``2024-05-01``,
+    ``2024-05-01T12:00:00+02:00``; a time without offset is UTC; a literal ``+``
+    must be sent as ``%2B`` or the offset written ``Z``), ids are UUIDs.
+
+    Errors are 400 ``invalid_filter``, with ``errors.filter`` explaining: an
+    expression that is not ``field:op:value``; an unknown field (the allowed fields
+    are named); an operator the field does not allow (its operators are named); a
+    value of the wrong type; an ``isnull`` value other than ``true``/``false``.
+
+Example: ``GET .../contacts?filter=company:isnull:false&filter=name:icontains:ada
+&sort=-created_at&page=2&per_page=50``.
+
+A resource declares what it allows with a :class:`Listing` and hands its query to
+:func:`paginate`; the view takes :class:`ListArgs` from the query string.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -25,6 +67,7 @@ from api.base import Schema
 from api.errors import fail
 
 MAX_PER_PAGE = 100
+_KIND_NAMES = {datetime: "ISO 8601 datetime", uuid.UUID: "UUID", int: "integer"}
 TEXT_OPS = ("eq", "ne", "in", "contains", "icontains", "isnull")
 ORDERED_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "isnull")
 
@@ -54,11 +97,21 @@ class ListArgs(Schema):
     per_page = ma.fields.Integer(
         load_default=25, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE)
     )
-    sort = ma.fields.String(load_default=None, metadata={"description": "e.g. `-created_at,name`"})
+    sort = ma.fields.String(
+        load_default=None,
+        metadata={
+            "description": "Comma-separated fields, `-` for descending: `-created_at,name`",
+        },
+    )
     filter = ma.fields.List(
         ma.fields.String(),
         load_default=list,
-        metadata={"description": "`field:op:value`, repeatable; see the README's grammar"},
+        metadata={
+            "description": "`field:op:value`, repeatable (all must hold). Operators: "
+            "eq, ne, lt, lte, gt, gte, in (comma-separated values), contains, icontains, "
+            "isnull (true/false); each field allows a subset. "
+            "Example: `created_at:gte:2024-05-01T00:00:00Z`",
+        },
     )
 
 
@@ -84,44 +137,58 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 def _parse_value(spec: Field, name: str, raw: str) -> Any:
     try:
         if spec.kind is datetime:
-            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(raw)
+            return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         if spec.kind is uuid.UUID:
             return uuid.UUID(raw)
         if spec.kind is int:
             return int(raw)
     except ValueError:
-        fail(400, "invalid_filter", errors={"filter": [f"{raw!r} is not a valid value for {name}"]})
+        fail(
+            400,
+            "invalid_filter",
+            f"{raw!r} is not a valid {_KIND_NAMES.get(spec.kind, 'value')} for {name!r}.",
+            errors={"filter": [f"{raw!r} is not a valid value for {name}"]},
+        )
     return raw
 
 
 def _condition(listing: Listing, expression: str):
     parts = expression.split(":", 2)
-    if len(parts) != 3:
+    if len(parts) != 3 or not parts[0] or not parts[1]:
         fail(
             400,
             "invalid_filter",
+            f"Filter {expression!r} is not of the form field:op:value.",
             errors={"filter": [f"{expression!r} is not field:op:value"]},
         )
     name, op, raw = parts
     spec = listing.fields.get(name)
     if spec is None:
+        allowed = ", ".join(sorted(listing.fields))
         fail(
             400,
             "invalid_filter",
-            f"Unknown filter field {name!r}.",
-            errors={"filter": [f"allowed fields: {', '.join(sorted(listing.fields))}"]},
+            f"Cannot filter on {name!r}; filterable fields: {allowed}.",
+            errors={"filter": [f"allowed fields: {allowed}"]},
         )
     if op not in spec.ops:
+        allowed = ", ".join(spec.ops)
         fail(
             400,
             "invalid_filter",
-            f"Operator {op!r} is not allowed on {name!r}.",
-            errors={"filter": [f"allowed operators for {name}: {', '.join(spec.ops)}"]},
+            f"Operator {op!r} is not allowed on {name!r}; allowed: {allowed}.",
+            errors={"filter": [f"allowed operators for {name}: {allowed}"]},
         )
     column = spec.column
     if op == "isnull":
         if raw not in ("true", "false"):
-            fail(400, "invalid_filter", errors={"filter": ["isnull takes true or false"]})
+            fail(
+                400,
+                "invalid_filter",
+                f"isnull takes true or false, not {raw!r}.",
+                errors={"filter": ["isnull takes true or false"]},
+            )
         return column.is_(None) if raw == "true" else column.is_not(None)
     if op == "in":
         return column.in_([_parse_value(spec, name, item) for item in raw.split(",")])
@@ -136,7 +203,7 @@ def _condition(listing: Listing, expression: str):
     value = _parse_value(spec, name, raw)
     return {
         "eq": column.__eq__,
-        "ne": column.__ne__,
+        "ne": column.is_distinct_from,  # rows without a value are "not equal" too
         "lt": column.__lt__,
         "lte": column.__le__,
         "gt": column.__gt__,
@@ -148,16 +215,18 @@ def _ordering(listing: Listing, sort: str | None) -> list:
     clauses = []
     for term in (sort or listing.default_sort).split(","):
         term = term.strip()
-        name = term.lstrip("-")
+        descending = term.startswith("-")
+        name = term.removeprefix("-")
         if name not in listing.sortable:
+            allowed = ", ".join(listing.sortable)
             fail(
                 400,
                 "invalid_sort",
-                f"Cannot sort by {name!r}.",
-                errors={"sort": [f"sortable fields: {', '.join(listing.sortable)}"]},
+                f"Cannot sort by {name!r}; sortable fields: {allowed}.",
+                errors={"sort": [f"sortable fields: {allowed}"]},
             )
         column = listing.fields[name].column
-        clauses.append(column.desc() if term.startswith("-") else column.asc())
+        clauses.append(column.desc() if descending else column.asc())
     if listing.tiebreak is not None:
         clauses.append(listing.tiebreak.asc())
     return clauses

@@ -1,4 +1,15 @@
-"""Per-request plumbing: request ids, the access log line, and refusing non-JSON bodies."""
+"""Per-request plumbing: request ids, the access log line, and refusing non-JSON bodies.
+
+Request ids: a client may send ``X-Request-ID`` (1-128 characters of ``A-Z a-z 0-9 . _ :
+-``); anything else, or nothing, gets a fresh one. The id is echoed in the response
+header, put in every error body and carried by every log line written while the
+request runs (:data:`core.logging.request_id_var`).
+
+Access log: exactly one line per request on the ``turumba.access`` logger, with
+``method``, ``path``, ``status``, ``ms`` (duration), ``account`` (the account named in
+the path, also when access to it was refused), ``user`` (once a token was verified)
+and ``request_id``.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +46,7 @@ def _refuse_non_json() -> None:
 def _finish(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     account = g.get("account")
+    account_id = account.id if account is not None else g.get("account_id")
     access_log.info(
         "request",
         extra={
@@ -42,8 +54,9 @@ def _finish(response):
             "path": request.path,
             "status": response.status_code,
             "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
-            "account": str(account.id) if account else None,
+            "account": str(account_id) if account_id else None,
             "user": str(g.user_id) if g.get("user_id") else None,
+            "request_id": g.get("request_id"),
         },
     )
     return response

@@ -14,15 +14,23 @@ _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
+    """``{"ts", "level", "logger", "message", "request_id", <extra fields>, "exception"?}``.
+
+    ``request_id`` is the id of the request being served (``None`` outside one); fields
+    passed with ``extra=`` are added but cannot replace the standard ones.
+    """
+
     def format(self, record: logging.LogRecord) -> str:
+        extra = {k: v for k, v in vars(record).items() if k not in _RESERVED}
         entry = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": request_id_var.get(),
+            "request_id": extra.get("request_id") or request_id_var.get(),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        for key, value in extra.items():
+            entry.setdefault(key, value)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
