@@ -30,7 +30,7 @@ class MyAccountOut(AccountOut):
 class Accounts(MethodView):
     @blp.arguments(AccountIn)
     @blp.response(201, MyAccountOut)
-    @blp.errors(401, 409, 415)
+    @blp.errors(409)
     def post(self, data):
         """Create another account owned by the caller (provisions its schema)"""
         user = current_user()
@@ -45,7 +45,6 @@ class Accounts(MethodView):
 @current.route("")
 class CurrentAccount(MethodView):
     @current.response(200, MyAccountOut)
-    @current.errors(401, 403, 404)
     def get(self):
         """The account named in the path, with the caller's role in it"""
         return {**AccountOut().dump(g.account), "role": g.role}

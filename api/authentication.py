@@ -54,7 +54,7 @@ class Signup(MethodView):
     @blp.doc(security=[])
     @blp.arguments(SignupIn)
     @blp.response(201, SignupOut)
-    @blp.errors(409, 415, 429)
+    @blp.errors(409, 429)
     def post(self, data):
         """Create a user and their account (with its own schema); returns a token"""
         limit("signup")
@@ -78,7 +78,7 @@ class Login(MethodView):
     @blp.doc(security=[])
     @blp.arguments(LoginIn)
     @blp.response(200, TokenOut)
-    @blp.errors(401, 415, 429)
+    @blp.errors(401, 429)
     def post(self, data):
         """Exchange email and password for an access token"""
         limit("login")

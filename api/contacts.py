@@ -81,14 +81,14 @@ def _contact_or_404(contact_id: uuid.UUID) -> Contact:
 class Contacts(MethodView):
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, ContactPage)
-    @blp.errors(400, 401, 403, 404)
+    @blp.errors(400)
     def get(self, args):
         """List contacts with filters, sorting and pagination"""
         return paginate(db.session, select(Contact), LISTING, args)
 
     @blp.arguments(ContactIn)
     @blp.response(201, ContactOut)
-    @blp.errors(401, 403, 404, 409, 415)
+    @blp.errors(409)
     def post(self, data):
         """Create a contact"""
         try:
@@ -102,14 +102,13 @@ class Contacts(MethodView):
 @blp.route("/<uuid:contact_id>")
 class ContactById(MethodView):
     @blp.response(200, ContactOut)
-    @blp.errors(401, 403, 404)
     def get(self, contact_id):
         """Read one contact"""
         return _contact_or_404(contact_id)
 
     @blp.arguments(ContactIn(partial=True))
     @blp.response(200, ContactOut)
-    @blp.errors(401, 403, 404, 409, 415)
+    @blp.errors(409)
     def patch(self, data, contact_id):
         """Change some fields of a contact"""
         contact = _contact_or_404(contact_id)
@@ -121,7 +120,6 @@ class ContactById(MethodView):
         return contact
 
     @blp.response(204)
-    @blp.errors(401, 403, 404)
     def delete(self, contact_id):
         """Delete a contact"""
         delete_contact(db.session, _contact_or_404(contact_id))

@@ -26,7 +26,6 @@ class ContextOut(Schema):
 @blp.route("/context")
 class Context(MethodView):
     @blp.response(200, ContextOut)
-    @blp.errors(401)
     def get(self):
         """The user and every account they belong to, with their role in each"""
         user = current_user()

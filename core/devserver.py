@@ -58,6 +58,8 @@ def run() -> int:
                     env.get("TURUMBA_WEB_PROCESSES", "2"),
                     "--bind",
                     f"{host}:{port}",
+                    "--control-socket",
+                    str(data / "gunicorn.ctl"),
                     "wsgi:app",
                 ],
                 env=env,
