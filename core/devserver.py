@@ -45,7 +45,12 @@ def run() -> int:
     port = env.get("TURUMBA_PORT", "8000")
     children: list[subprocess.Popen] = []
     try:
-        subprocess.run([str(BIN / "flask"), "tenants", "migrate"], env=env, check=True, cwd=ROOT)
+        flask = str(BIN / "flask")
+        subprocess.run([flask, "tenants", "migrate"], env=env, check=True, cwd=ROOT)
+        spares = env.get("TURUMBA_SPARE_SCHEMAS", "3")
+        subprocess.run(
+            [flask, "tenants", "spares", "--fill", spares], env=env, check=True, cwd=ROOT
+        )
         children.append(
             subprocess.Popen(
                 [
@@ -66,7 +71,7 @@ def run() -> int:
                 cwd=ROOT,
             )
         )
-        children.append(subprocess.Popen([str(BIN / "flask"), "worker"], env=env, cwd=ROOT))
+        children.append(subprocess.Popen([flask, "worker"], env=env, cwd=ROOT))
         print(f"\nTurumba is running at http://{host}:{port}/  (API docs: /docs)", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         signal.signal(signal.SIGTERM, _interrupt)

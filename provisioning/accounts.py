@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Insert, null
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from migrations import tenant_head
 from provisioning.ddl import tenant_schema_script
+from provisioning.spares import SPARE_REVISION, next_spare, take_spare
 from tenants.db import utcnow
 from tenants.hooks import after_commit
 from tenants.models import Account, AccountStatus, Membership, Role
 from tenants.naming import is_valid_slug, schema_for, slugify, validate_schema_name
 from tenants.registry import registry
+
+_accounts = Account.__table__
 
 
 class SlugTaken(Exception):
@@ -48,13 +54,45 @@ _TRANSITIONS = {
 }
 
 
-def _free_slug(session: Session, name: str) -> str:
-    """A slug derived from ``name``, suffixed when the plain one is taken."""
+def _derived_slugs(name: str) -> Iterator[str]:
+    """Slugs derived from ``name``: the plain one, then randomly suffixed ones."""
     base = slugify(name)[:56].strip("-") or "account"
-    candidate = base
-    while session.scalar(select(exists().where(Account.slug == candidate))):
-        candidate = f"{base}-{secrets.token_hex(3)}"
-    return candidate
+    yield base
+    while True:
+        yield f"{base}-{secrets.token_hex(3)}"
+
+
+#: How many derived slugs to try before giving up (each clash is an existing account
+#: or a concurrent sign-up with the same name).
+_DERIVED_ATTEMPTS = 8
+
+
+class _Registered(NamedTuple):
+    inserted: bool
+    spare: str | None
+
+
+@cache
+def _insert(use_spares: bool) -> Insert:
+    """The registry insert, built once: each sign-up only sends parameters."""
+    return (
+        pg_insert(_accounts)
+        .on_conflict_do_nothing(constraint="uq_accounts_slug")
+        .returning(_accounts.c.id, next_spare() if use_spares else null())
+    )
+
+
+def _register(session: Session, values: dict, *, use_spares: bool) -> _Registered:
+    """Insert the registry row unless its slug is taken, locking a spare schema if asked.
+
+    ``ON CONFLICT DO NOTHING`` instead of a savepoint around a plain insert: one round
+    trip instead of three. A concurrent transaction holding the same slug makes this
+    wait for its outcome, exactly as the unique index would. The spare is looked for
+    in the same statement (:func:`provisioning.spares.next_spare`).
+    """
+    params = {**values, SPARE_REVISION: tenant_head()} if use_spares else values
+    row = session.connection().execute(_insert(use_spares), params).first()
+    return _Registered(False, None) if row is None else _Registered(True, row[1])
 
 
 def create_account(
@@ -64,31 +102,44 @@ def create_account(
     slug: str | None = None,
     owner_id: uuid.UUID | None = None,
     plan: str = "free",
+    use_spares: bool = True,
 ) -> Account:
+    """Register an account and build its schema, in the caller's transaction.
+
+    The schema is a spare from the pool when one is ready at head
+    (:mod:`provisioning.spares`), else it is built by the rendered tenant script.
+    """
     if slug is not None and not is_valid_slug(slug):
         raise InvalidSlug(
             "a slug is 1-63 lower-case letters, digits and hyphens, not starting or ending "
             "with a hyphen"
         )
     account_id = uuid.uuid4()
-    account = Account(
-        id=account_id,
-        name=name,
-        slug=slug or _free_slug(session, name),
-        schema_name=schema_for(account_id),
-        status=AccountStatus.ACTIVE,
-        plan=plan,
-        schema_revision=tenant_head(),
-    )
-    try:
-        with session.begin_nested():
-            session.add(account)
-            session.flush()
-    except IntegrityError as exc:
-        if getattr(exc.orig.diag, "constraint_name", None) == "uq_accounts_slug":
-            raise SlugTaken(account.slug) from exc
-        raise
-    session.connection().exec_driver_sql(tenant_schema_script(account.schema_name))
+    values = {
+        "id": account_id,
+        "name": name,
+        "schema_name": schema_for(account_id),
+        "status": AccountStatus.ACTIVE,
+        "plan": plan,
+        "schema_revision": tenant_head(),
+        "created_at": utcnow(),
+        "status_changed_at": None,
+    }
+    candidates = [slug] if slug is not None else _derived_slugs(name)
+    for attempt, candidate in enumerate(candidates, 1):
+        registered = _register(session, {**values, "slug": candidate}, use_spares=use_spares)
+        if registered.inserted:
+            break
+        if slug is not None or attempt >= _DERIVED_ATTEMPTS:
+            raise SlugTaken(candidate)
+    # The row is in the database already: attach it to the session as loaded, not new.
+    account = Account(**values, slug=candidate)
+    make_transient_to_detached(account)
+    session.add(account)
+    if registered.spare is not None:
+        take_spare(session, registered.spare, account.schema_name)
+    else:
+        session.connection().exec_driver_sql(tenant_schema_script(account.schema_name))
     if owner_id is not None:
         session.add(Membership(account_id=account_id, user_id=owner_id, role=Role.OWNER))
         session.flush()

@@ -6,12 +6,15 @@ import json
 import os
 import sys
 import uuid
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import or_, select
 
 from identity.models import User
+from migrations import TENANT_TREE
+from provisioning import spares
 from provisioning.accounts import (
     IllegalTransition,
     InvalidSlug,
@@ -20,7 +23,7 @@ from provisioning.accounts import (
     create_account,
     purge_account,
 )
-from provisioning.fleet import FAILED, FleetBusy, migrate_fleet
+from provisioning.fleet import CURRENT, FAILED, UPGRADED, FleetBusy, migrate_fleet
 from tenants.db import db
 from tenants.models import Account, AccountStatus
 
@@ -81,8 +84,12 @@ def list_(status: str | None, search: str | None) -> None:
     if status:
         query = query.where(Account.status == AccountStatus(status))
     if search:
-        pattern = f"%{search}%"
-        query = query.where(or_(Account.name.ilike(pattern), Account.slug.ilike(pattern)))
+        query = query.where(
+            or_(
+                Account.name.icontains(search, autoescape=True),
+                Account.slug.icontains(search, autoescape=True),
+            )
+        )
     for account in db.session.scalars(query):
         click.echo(json.dumps(_describe(account)))
 
@@ -130,6 +137,22 @@ def purge(account: str, confirm: str | None) -> None:
     click.echo(f"{found.slug}: purged")
 
 
+@tenants_cli.command("spares")
+@click.option(
+    "--fill",
+    "target",
+    type=click.IntRange(min=0),
+    help="Drop stale spares and create new ones until N are ready at head.",
+)
+def spares_(target: int | None) -> None:
+    """The pool of spare schemas that make sign-ups fast: its size, or fill it."""
+    if target is not None:
+        result = spares.fill(db.engine, target)
+        click.echo(f"created {result.created}, dropped {result.dropped} stale", err=True)
+    pool = spares.status(db.engine)
+    click.echo(json.dumps({"head": pool.head, "available": pool.available, "stale": pool.stale}))
+
+
 @tenants_cli.command("migrate")
 @click.option("--processes", type=int, default=lambda: os.cpu_count() or 1, show_default="cores")
 @click.option(
@@ -148,8 +171,28 @@ def purge(account: str, confirm: str | None) -> None:
     show_default=True,
     help="Seconds to wait for a concurrent run to finish.",
 )
-def migrate(processes: int, lock_timeout_ms: int, wait_seconds: float) -> None:
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    help="Migrate only this account (id or slug); repeatable. Default: every account.",
+)
+@click.option(
+    "--tree",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    hidden=True,
+    help="Another copy of the tenant migration tree (rehearsals and tests).",
+)
+def migrate(
+    processes: int,
+    lock_timeout_ms: int,
+    wait_seconds: float,
+    accounts: tuple[str, ...],
+    tree: Path | None,
+) -> None:
     """Public schema to head, then every tenant schema; non-zero exit if any tenant failed."""
+    only = [_find(ref).id for ref in accounts] if accounts else None
+    db.session.close()
     bar = None
 
     def announce(total: int) -> None:
@@ -161,14 +204,19 @@ def migrate(processes: int, lock_timeout_ms: int, wait_seconds: float) -> None:
     def progress(index: int, outcome) -> None:
         bar.update(1)
         if outcome.outcome == FAILED:
-            click.echo(f"\n{outcome.schema}: {outcome.error}", err=True)
+            click.echo(
+                f"\n{outcome.schema} (account {outcome.account_id}) failed: {outcome.error}",
+                err=True,
+            )
 
     try:
         report = migrate_fleet(
             db.engine,
+            tree=tree or TENANT_TREE,
             processes=processes,
             lock_timeout_ms=lock_timeout_ms,
             wait_seconds=wait_seconds,
+            only=only,
             progress=progress,
             announce=announce,
         )
@@ -179,9 +227,13 @@ def migrate(processes: int, lock_timeout_ms: int, wait_seconds: float) -> None:
             bar.render_finish()
     summary = {
         "head": report.head,
-        "upgraded": report.count("upgraded"),
-        "already_current": report.untouched + report.count("current"),
-        "failed": report.count("failed"),
+        "upgraded": report.count(UPGRADED),
+        "already_current": report.untouched + report.count(CURRENT),
+        "failed": report.count(FAILED),
+        "failures": [
+            {"account": str(item.account_id), "schema": item.schema, "error": item.error}
+            for item in report.failed
+        ],
     }
     click.echo(json.dumps(summary))
     if report.failed:

@@ -9,6 +9,7 @@ trip. A test proves the result identical to a schema migrated step by step.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from sqlalchemy import create_mock_engine
@@ -16,9 +17,10 @@ from sqlalchemy import create_mock_engine
 import crm.models  # noqa: F401  (registers the tenant tables)
 from migrations import tenant_head
 from tenants.db import TenantBase
-from tenants.naming import validate_schema_name
+from tenants.naming import InvalidSchemaName, validate_schema_name
 
 _PLACEHOLDER = '"TURUMBA-TENANT"'
+SPARE_NAME = re.compile(r"^s_[0-9a-f]{32}$")
 
 
 @cache
@@ -46,3 +48,10 @@ def _script(head: str) -> str:
 def tenant_schema_script(schema: str) -> str:
     """The SQL that creates ``schema`` with every tenant table, stamped at the current head."""
     return _script(tenant_head()).replace(_PLACEHOLDER, f'"{validate_schema_name(schema)}"')
+
+
+def spare_schema_script(name: str) -> str:
+    """The same script for a spare schema (``s_<hex>``, see :mod:`provisioning.spares`)."""
+    if not SPARE_NAME.fullmatch(name):
+        raise InvalidSchemaName(f"{name!r} is not a spare schema name")
+    return _script(tenant_head()).replace(_PLACEHOLDER, f'"{name}"')

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import identity.models  # noqa: F401  (registers the users table)
+import provisioning.spares  # noqa: F401  (registers the spare_schemas table)
 from core.config import Config
 from tenants.db import PublicBase
 from tenants.models import Account  # noqa: F401
