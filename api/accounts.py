@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
-from api.auth import current_user, tenant_blueprint
+from api.auth import current_user, requires, tenant_blueprint
 from api.authentication import slug_errors
 from api.base import Blueprint, Schema
 from api.schemas import AccountOut
@@ -45,6 +45,7 @@ class Accounts(MethodView):
 @current.route("")
 class CurrentAccount(MethodView):
     @current.response(200, MyAccountOut)
+    @requires("account:read")
     def get(self):
         """The account named in the path, with the caller's role in it"""
         return {**AccountOut().dump(g.account), "role": g.role}

@@ -8,6 +8,7 @@ which accounts exist; a suspended account answers 403 to its own members only.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from flask import current_app, g, request
@@ -15,6 +16,7 @@ from flask import current_app, g, request
 from api.base import Blueprint
 from api.errors import fail
 from identity.models import User
+from identity.permissions import PERMISSIONS, permissions_of
 from identity.service import role_in
 from identity.tokens import InvalidToken, TokenIssuer
 from tenants.db import db
@@ -78,6 +80,29 @@ def enter_account(account_id: uuid.UUID) -> None:
         fail(403, "account_suspended", "This account is suspended; contact support.")
     g.account = record
     g.role = role
+    g.permissions = permissions_of(role)
+
+
+def requires(permission: str):
+    """Refuse the view with 403 unless the caller's role in the account grants ``permission``."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorator(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            if permission not in g.permissions:
+                fail(
+                    403,
+                    "permission_denied",
+                    f"Your role does not allow this; it needs the {permission!r} permission.",
+                    errors={"permission": [permission]},
+                )
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorator
 
 
 def _no_such_account():

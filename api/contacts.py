@@ -9,7 +9,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import tenant_blueprint
+from api.auth import requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, paginate
@@ -82,6 +82,7 @@ class Contacts(MethodView):
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, ContactPage)
     @blp.errors(400)
+    @requires("contacts:read")
     def get(self, args):
         """List contacts with filters, sorting and pagination"""
         return paginate(db.session, select(Contact), LISTING, args)
@@ -89,6 +90,7 @@ class Contacts(MethodView):
     @blp.arguments(ContactIn)
     @blp.response(201, ContactOut)
     @blp.errors(409)
+    @requires("contacts:write")
     def post(self, data):
         """Create a contact"""
         try:
@@ -102,6 +104,7 @@ class Contacts(MethodView):
 @blp.route("/<uuid:contact_id>")
 class ContactById(MethodView):
     @blp.response(200, ContactOut)
+    @requires("contacts:read")
     def get(self, contact_id):
         """Read one contact"""
         return _contact_or_404(contact_id)
@@ -109,6 +112,7 @@ class ContactById(MethodView):
     @blp.arguments(ContactIn(partial=True))
     @blp.response(200, ContactOut)
     @blp.errors(409)
+    @requires("contacts:write")
     def patch(self, data, contact_id):
         """Change some fields of a contact"""
         contact = _contact_or_404(contact_id)
@@ -120,6 +124,7 @@ class ContactById(MethodView):
         return contact
 
     @blp.response(204)
+    @requires("contacts:delete")
     def delete(self, contact_id):
         """Delete a contact"""
         delete_contact(db.session, _contact_or_404(contact_id))

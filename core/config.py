@@ -53,6 +53,12 @@ class Config:
     auth_rate_limit: int = 30
     auth_rate_window: int = 60
     log_level: str = "INFO"
+    #: ``smtp://user:pass@host:port`` (``?starttls=true``), ``smtps://…``, or
+    #: ``file:///path`` to write each message as an .eml file (the dev default).
+    smtp_url: str = ""
+    mail_from: str = "Turumba <no-reply@turumba.localhost>"
+    #: Where links in emails point (the browser console).
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -70,6 +76,9 @@ class Config:
             "auth_rate_limit": _int(env, "TURUMBA_AUTH_RATE_LIMIT", 30),
             "auth_rate_window": _int(env, "TURUMBA_AUTH_RATE_WINDOW", 60),
             "log_level": env.get("TURUMBA_LOG_LEVEL", "INFO").upper(),
+            "smtp_url": env.get("TURUMBA_SMTP_URL", ""),
+            "mail_from": env.get("TURUMBA_MAIL_FROM", "Turumba <no-reply@turumba.localhost>"),
+            "public_url": env.get("TURUMBA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         }
         values.update(overrides)
         config = cls(**values)

@@ -40,6 +40,8 @@ def run() -> int:
         stops.append(stop)
     if not (env.get("TURUMBA_JWT_PRIVATE_KEY") or env.get("TURUMBA_JWT_PRIVATE_KEY_FILE")):
         env["TURUMBA_JWT_PRIVATE_KEY_FILE"] = str(ensure_signing_key(data))
+    if not env.get("TURUMBA_SMTP_URL"):
+        env["TURUMBA_SMTP_URL"] = f"file://{data / 'outbox'}"
     env["FLASK_APP"] = "wsgi"
     host = env.get("TURUMBA_HOST", "127.0.0.1")
     port = env.get("TURUMBA_PORT", "8000")

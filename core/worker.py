@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 from rq import Worker
+from rq.serializers import JSONSerializer
 
+from core.jobs import QUEUES, queue
 from core.redis import redis_client
-
-QUEUES = ("high", "default", "low")
 
 
 @click.command("worker")
@@ -17,5 +17,9 @@ QUEUES = ("high", "default", "low")
 @with_appcontext
 def worker_command(queues: tuple[str, ...], burst: bool) -> None:
     """Process jobs from QUEUES (default: high, default, low)."""
-    worker = Worker(list(queues or QUEUES), connection=redis_client())
+    worker = Worker(
+        [queue(name) for name in queues or QUEUES],
+        connection=redis_client(),
+        serializer=JSONSerializer,
+    )
     worker.work(burst=burst, with_scheduler=not burst)

@@ -111,14 +111,18 @@ def _version_heads(conn: Connection, schema: str) -> tuple[str, ...] | None:
 
 
 def upgrade_public(engine: Engine) -> None:
-    """Bring the public schema to its head (a single query when it already is)."""
-    head = script_directory(PUBLIC_TREE).get_current_head()
+    """Bring the public schema to its heads (a single query when it already is there).
+
+    Several heads are allowed: features developed side by side branch from the same
+    revision and are merged later; "heads" applies every branch.
+    """
+    heads = set(script_directory(PUBLIC_TREE).get_heads())
     with engine.begin() as conn:
-        if _version_heads(conn, "public") == (head,):
+        if set(_version_heads(conn, "public") or ()) == heads:
             return
         config = alembic_config(PUBLIC_TREE)
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def pending_tenants(

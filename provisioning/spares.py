@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from rq import Queue
 from sqlalchemy import (
     DateTime,
     Engine,
@@ -42,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.jobs import enqueue
 from migrations import tenant_head
 from provisioning.ddl import SPARE_NAME, spare_schema_script
 from tenants.db import PublicBase, db, utcnow
@@ -115,7 +115,7 @@ def _enqueue_replenish() -> None:
     if not has_app_context():
         return
     try:
-        Queue(QUEUE, connection=current_app.extensions["turumba.redis"]).enqueue(replenish, 1)
+        enqueue(replenish, 1, queue_name=QUEUE)
     except Exception:  # the sign-up has committed; a missed refill only slows later ones
         current_app.logger.warning("spare schema replenishment not enqueued", exc_info=True)
 

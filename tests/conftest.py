@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import uuid
 from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 
 import psycopg
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from core.config import Config
+from core.jobs import QUEUES, queue
+from core.redis import redis_client
 from identity.service import create_user
 from provisioning.fleet import upgrade_public
 from tenants.db import db
@@ -65,8 +74,49 @@ def signing_key() -> str:
     ).decode()
 
 
+class Mailbox:
+    """A real SMTP server on loopback (aiosmtpd) and the messages it has received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        with socket.socket() as probe:  # aiosmtpd needs a concrete port to check readiness
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self._controller = Controller(self, hostname="127.0.0.1", port=port)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 Message accepted for delivery"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self._controller.port}"
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def last_to(self, address: str) -> EmailMessage:
+        received = self.to(address)
+        assert received, f"no message to {address}; got {[m['To'] for m in self.messages]}"
+        return received[-1]
+
+
 @pytest.fixture(scope="session")
-def config(database_url, redis_url, signing_key) -> Config:
+def mailbox():
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def config(database_url, redis_url, signing_key, mailbox) -> Config:
     return Config.from_env(
         {},
         database_url=database_url,
@@ -74,6 +124,8 @@ def config(database_url, redis_url, signing_key) -> Config:
         jwt_private_key=signing_key,
         auth_rate_limit=1000,
         log_level="WARNING",
+        smtp_url=mailbox.url,
+        public_url="http://console.test",
     )
 
 
@@ -93,6 +145,21 @@ def make_app(config, app):
         return create_app(dataclasses.replace(config, **overrides))
 
     return make
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job with a real (in-process) RQ worker until the queues are empty."""
+
+    def run() -> None:
+        with app.app_context():
+            SimpleWorker(
+                [queue(name) for name in QUEUES],
+                connection=redis_client(),
+                serializer=JSONSerializer,
+            ).work(burst=True, logging_level="WARNING")
+
+    return run
 
 
 @pytest.fixture

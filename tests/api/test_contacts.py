@@ -107,7 +107,9 @@ class TestIsolation:
         for method, kwargs in [("get", {}), ("patch", {"json": {"name": "x"}}), ("delete", {})]:
             a = getattr(client, method)(foreign, headers=me.headers, **kwargs)
             b = getattr(client, method)(missing, headers=me.headers, **kwargs)
-            assert a.status_code == b.status_code == 404
+            # An agent may not delete at all: refused alike, before any lookup.
+            expected = 403 if (who, method) == ("agent", "delete") else 404
+            assert a.status_code == b.status_code == expected
             assert {k: v for k, v in a.json.items() if k != "request_id"} == {
                 k: v for k, v in b.json.items() if k != "request_id"
             }
@@ -143,3 +145,15 @@ class TestIsolation:
         assert posted.status_code == 404
         listed = client.get(other_account.url("/contacts"), headers=other_account.headers).json
         assert [c["name"] for c in listed["items"]] == ["Ada Lovelace"]
+
+
+def test_agents_may_not_delete_contacts_but_admins_may(client, account, agent, add_member):
+    contact = create(client, account, email="keep@example.com").json
+    url = f"/contacts/{contact['id']}"
+    denied = client.delete(agent.url(url), headers=agent.headers)
+    assert denied.status_code == 403
+    assert denied.json["code"] == "permission_denied"
+    assert denied.json["errors"] == {"permission": ["contacts:delete"]}
+    assert client.get(agent.url(url), headers=agent.headers).status_code == 200
+    admin = add_member(account.account_id, "admin")
+    assert client.delete(admin.url(url), headers=admin.headers).status_code == 204

@@ -9,11 +9,14 @@ import time
 import uuid
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from core.jobs import queue
+from core.redis import redis_client
 from identity.models import User
 from migrations import TENANT_TREE, tenant_head
 from provisioning import spares
@@ -415,17 +418,19 @@ def pool(app) -> list[SpareSchema]:
 
 def replenish_jobs(app) -> list:
     with app.app_context():
-        queue = Queue(spares.QUEUE, connection=app.extensions["turumba.redis"])
-        return [job for job in queue.get_jobs() if job.func_name == "provisioning.spares.replenish"]
+        return [
+            job
+            for job in queue(spares.QUEUE).get_jobs()
+            if job.func_name == "provisioning.spares.replenish"
+        ]
 
 
 def run_worker(app) -> None:
     """A real RQ worker, in-process, on the real Redis, until the queue is empty."""
     with app.app_context():
-        redis = app.extensions["turumba.redis"]
-        SimpleWorker([Queue(spares.QUEUE, connection=redis)], connection=redis).work(
-            burst=True, logging_level="WARNING"
-        )
+        SimpleWorker(
+            [queue(spares.QUEUE)], connection=redis_client(), serializer=JSONSerializer
+        ).work(burst=True, logging_level="WARNING")
 
 
 @pytest.fixture

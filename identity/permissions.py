@@ -1,0 +1,57 @@
+"""What each role may do in an account, as ``resource:action`` permissions.
+
+Built-in roles are fixed here; custom roles (per account) choose any subset of
+:data:`PERMISSIONS`. Endpoints name the one permission they need
+(``@requires("contacts:write")``) and nothing else decides access.
+"""
+
+from __future__ import annotations
+
+from tenants.models import Role
+
+#: Every permission there is, with what it allows. Resources grow with the product.
+PERMISSIONS: dict[str, str] = {
+    "account:read": "See the account's profile",
+    "account:delete": "Delete (and restore) the account",
+    "settings:read": "See account settings",
+    "settings:manage": "Change account settings",
+    "members:read": "List members and invitations",
+    "members:manage": "Invite, change roles of and remove members (not owners)",
+    "owners:manage": "Grant or remove the owner role",
+    "roles:manage": "Create, change and delete custom roles",
+    "api_tokens:manage": "Create and revoke the account's API tokens",
+    "audit:read": "Read the audit log",
+    "contacts:read": "List and read contacts",
+    "contacts:write": "Create and change contacts",
+    "contacts:delete": "Delete contacts",
+    "conversations:read": "Read conversations",
+    "conversations:write": "Reply to and change conversations",
+    "conversations:assign": "Assign conversations to agents and teams",
+    "automation:read": "See automation rules",
+    "automation:write": "Create and change automation rules",
+}
+
+_AGENT = frozenset(
+    {
+        "account:read",
+        "settings:read",
+        "members:read",
+        "contacts:read",
+        "contacts:write",
+        "conversations:read",
+        "conversations:write",
+        "conversations:assign",
+        "automation:read",
+    }
+)
+_OWNER_ONLY = frozenset({"account:delete", "owners:manage"})
+
+BUILT_IN: dict[Role, frozenset[str]] = {
+    Role.OWNER: frozenset(PERMISSIONS),
+    Role.ADMIN: frozenset(PERMISSIONS) - _OWNER_ONLY,
+    Role.AGENT: _AGENT,
+}
+
+
+def permissions_of(role: Role) -> frozenset[str]:
+    return BUILT_IN[role]
