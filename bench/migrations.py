@@ -15,14 +15,12 @@ median of ``--repeats`` runs; between runs the column is dropped again outside t
 Every run shares the machine with whatever else runs on it: compare against the
 baseline of the same run rather than across runs.
 
-Environment: ``TURUMBA_BENCH_DATABASE_URL`` (a maintenance database to create the bench
-database from) and ``TURUMBA_BENCH_REDIS_URL``, defaulting to the test servers.
+Environment: see :mod:`support`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -31,26 +29,16 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
+from support import bench_app
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from migrations import TENANT_TREE, tenant_head
+from provisioning.ddl import tenant_schema_script
+from provisioning.fleet import migrate_fleet
+from tenants.db import db
+from tenants.models import Account, AccountStatus
+from tenants.naming import schema_for
 
-from api.app import create_app  # noqa: E402
-from core.config import Config  # noqa: E402
-from migrations import TENANT_TREE, tenant_head  # noqa: E402
-from provisioning.ddl import tenant_schema_script  # noqa: E402
-from provisioning.fleet import migrate_fleet, upgrade_public  # noqa: E402
-from tenants.db import db  # noqa: E402
-from tenants.models import Account, AccountStatus  # noqa: E402
-from tenants.naming import schema_for  # noqa: E402
-
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 NEW_REVISION = "tb_source"
 
 REVISION_SOURCE = '''"""contacts.source (benchmark revision)
@@ -83,19 +71,6 @@ RAW_DDL = (
     'CREATE INDEX ix_contacts_source ON "{schema}".contacts (source)'
 )
 UNDO = 'ALTER TABLE "{schema}".contacts DROP COLUMN source'
-
-
-def psycopg_url(url) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def signing_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def build_tree(directory: Path) -> Path:
@@ -180,40 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
-    maintenance = make_url(
-        os.environ.get("TURUMBA_BENCH_DATABASE_URL")
-        or os.environ.get("TURUMBA_TEST_DATABASE_URL")
-        or DEFAULT_DATABASE_URL
-    )
-    redis_url = (
-        os.environ.get("TURUMBA_BENCH_REDIS_URL")
-        or os.environ.get("TURUMBA_TEST_REDIS_URL")
-        or DEFAULT_REDIS_URL
-    )
-    name = f"turumba_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(psycopg_url(maintenance), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     scratch = Path(tempfile.mkdtemp(prefix="turumba-bench-"))
     try:
-        config = Config.from_env(
-            {},
-            database_url=maintenance.set(database=name).render_as_string(hide_password=False),
-            redis_url=redis_url,
-            jwt_private_key=signing_key(),
-            log_level="WARNING",
-        )
-        app = create_app(config)
-        with app.app_context():
+        with bench_app():
             return run(db.engine, args, build_tree(scratch))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        with psycopg.connect(psycopg_url(maintenance), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(engine, args, tree: Path) -> int:
     head = tenant_head()
-    upgrade_public(engine)
     print(f"provisioning {args.tenants} tenants ...", file=sys.stderr, flush=True)
     seconds, schemas = timed(lambda: provision(engine, args.tenants))
     print(f"  {seconds:.1f} s", file=sys.stderr, flush=True)

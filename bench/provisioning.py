@@ -23,57 +23,30 @@ Between levels the measured accounts are purged (outside the clock), so each lev
 runs with exactly that many accounts. The replacement jobs the pool runs enqueue are
 deleted at the end, never run.
 
-Environment: ``TURUMBA_BENCH_DATABASE_URL`` (a maintenance database to create the bench
-database from) and ``TURUMBA_BENCH_REDIS_URL``, defaulting to the test servers.
+Environment: see :mod:`support`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
-import psycopg
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from rq import Queue
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import make_url
+from support import bench_app
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from core.jobs import queue
+from identity.passwords import hash_password
+from provisioning import spares
+from provisioning.accounts import create_account
+from provisioning.ddl import tenant_schema_script
+from tenants.db import db
+from tenants.models import Account
 
-from api.app import create_app  # noqa: E402
-from core.config import Config  # noqa: E402
-from identity.passwords import hash_password  # noqa: E402
-from provisioning import spares  # noqa: E402
-from provisioning.accounts import create_account  # noqa: E402
-from provisioning.ddl import tenant_schema_script  # noqa: E402
-from provisioning.fleet import upgrade_public  # noqa: E402
-from tenants.db import db  # noqa: E402
-from tenants.models import Account  # noqa: E402
-
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 TARGET = 1.2
-
-
-def psycopg_url(url) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def signing_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def p(values: list[float], q: float) -> float:
@@ -167,11 +140,14 @@ class Bench:
         self.raw_schemas = []
 
     def drop_replenish_jobs(self) -> int:
-        queue = Queue(spares.QUEUE, connection=self.app.extensions["turumba.redis"])
-        jobs = [job for job in queue.get_jobs() if job.func_name.endswith("spares.replenish")]
-        for job in jobs:
+        pending = [
+            job
+            for job in queue(spares.QUEUE).get_jobs()
+            if job.func_name.endswith("spares.replenish")
+        ]
+        for job in pending:
             job.delete()
-        return len(jobs)
+        return len(pending)
 
 
 def measure_level(bench: Bench, level: int, samples: int) -> dict[str, list[float]]:
@@ -234,42 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
 
-    maintenance = make_url(
-        os.environ.get("TURUMBA_BENCH_DATABASE_URL")
-        or os.environ.get("TURUMBA_TEST_DATABASE_URL")
-        or DEFAULT_DATABASE_URL
-    )
-    redis_url = (
-        os.environ.get("TURUMBA_BENCH_REDIS_URL")
-        or os.environ.get("TURUMBA_TEST_REDIS_URL")
-        or DEFAULT_REDIS_URL
-    )
-    name = f"turumba_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(psycopg_url(maintenance), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        config = Config.from_env(
-            {},
-            database_url=maintenance.set(database=name).render_as_string(hide_password=False),
-            redis_url=redis_url,
-            jwt_private_key=signing_key(),
-            auth_rate_limit=1_000_000,
-            log_level="WARNING",
-        )
-        app = create_app(config)
-        with app.app_context():
-            upgrade_public(db.engine)
-            bench = Bench(app)
-            try:
-                return run(app, bench, levels, args.samples)
-            finally:
-                bench.drop_replenish_jobs()
-                bench.warm.close()
-                db.session.remove()
-                db.engine.dispose()
-    finally:
-        with psycopg.connect(psycopg_url(maintenance), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with bench_app(auth_rate_limit=1_000_000) as app:
+        bench = Bench(app)
+        try:
+            return run(app, bench, levels, args.samples)
+        finally:
+            bench.drop_replenish_jobs()
+            bench.warm.close()
 
 
 def run(app, bench: Bench, levels: list[int], samples: int) -> int:

@@ -11,8 +11,8 @@ import warnings
 from pathlib import Path
 
 import psycopg
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+
+from identity.keys import generate_signing_key
 
 
 def start_postgres(data_dir: Path, database: str = "turumba"):
@@ -51,12 +51,6 @@ def ensure_signing_key(data_dir: Path) -> Path:
     path = data_dir / "jwt-private.pem"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path.write_bytes(pem)
+        path.write_text(generate_signing_key())
         path.chmod(0o600)
     return path

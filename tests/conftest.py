@@ -19,8 +19,6 @@ import psycopg
 import pytest
 import redis
 from aiosmtpd.controller import Controller
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 from sqlalchemy.engine import make_url
@@ -29,6 +27,7 @@ from api.app import create_app
 from core.config import Config
 from core.jobs import QUEUES, queue
 from core.redis import redis_client
+from identity.keys import generate_signing_key
 from identity.service import create_user
 from provisioning.fleet import upgrade_public
 from tenants.db import db
@@ -66,12 +65,7 @@ def redis_url():
 
 @pytest.fixture(scope="session")
 def signing_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    return generate_signing_key()
 
 
 class Mailbox:
