@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import accounts, authentication, contacts, docs, health, me, requests
+from api import (
+    accounts,
+    api_tokens,
+    audit,
+    authentication,
+    contacts,
+    docs,
+    health,
+    invitations,
+    jwks,
+    me,
+    members,
+    mfa,
+    passwords,
+    requests,
+    roles,
+    sessions,
+    settings,
+    verification,
+)
 from api.base import Api
 from core.config import Config
 from core.logging import configure_logging
@@ -19,10 +38,24 @@ from tenants.scope import refuse_raw_sql_on_tenant_connections
 BLUEPRINTS = (
     health.blp,
     authentication.blp,
+    sessions.blp,
+    mfa.blp,
+    jwks.blp,
     me.blp,
     accounts.blp,
     accounts.current,
+    accounts.lifecycle,
     contacts.blp,
+    audit.blp,
+    settings.blp,
+    api_tokens.blp,
+    verification.blp,
+    passwords.blp,
+    members.blp,
+    invitations.blp,
+    invitations.acceptance,
+    roles.blp,
+    roles.catalogue,
 )
 
 
@@ -63,6 +96,8 @@ def create_app(config: Config | None = None) -> Flask:
         key_id=config.jwt_key_id,
         issuer=config.jwt_issuer,
         ttl=config.access_token_ttl,
+        previous_public_keys=config.jwt_previous_public_keys,
+        mfa_ttl=config.mfa_token_ttl,
     )
     with app.app_context():
         refuse_raw_sql_on_tenant_connections(db.engine)

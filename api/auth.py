@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import functools
 import uuid
+from typing import NoReturn
 
 from flask import current_app, g, request
+from sqlalchemy import select
 
 from api.base import Blueprint
 from api.errors import fail
+from audit.service import Actor
+from core.redis import redis_client
+from identity.api_tokens import TokenRefused, looks_like_token
+from identity.api_tokens import resolve as resolve_api_token
 from identity.models import User
-from identity.permissions import PERMISSIONS, permissions_of
-from identity.service import role_in
+from identity.permissions import PERMISSIONS
+from identity.roles import access_in
+from identity.sessions import Opened, open_session
+from identity.sessions import is_revoked as session_is_revoked
+from identity.sessions import touch_if_due as touch_session_if_due
 from identity.tokens import InvalidToken, TokenIssuer
-from tenants.db import db
+from tenants.db import db, utcnow
 from tenants.models import AccountStatus
 from tenants.registry import registry
 from tenants.scope import activate, deactivate
@@ -31,13 +40,40 @@ def token_issuer() -> TokenIssuer:
     return current_app.extensions["turumba.tokens"]
 
 
-def issue_tokens(user_id: uuid.UUID) -> dict:
-    token, ttl = token_issuer().issue(user_id)
-    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+def issue_tokens(user_id: uuid.UUID, opened: Opened | None = None) -> dict:
+    """An access token and a refresh token (see ``api.authentication.TokenPairOut``).
+
+    Without ``opened`` this opens a new auth session for the calling device (user agent,
+    IP) and COMMITS the current transaction; with it, the tokens continue that session.
+    """
+    if opened is None:
+        config = current_app.extensions["turumba.config"]
+        opened = open_session(
+            db.session,
+            user_id=user_id,
+            user_agent=request.user_agent.string,
+            ip=request.remote_addr,
+            refresh_ttl=config.refresh_token_ttl,
+        )
+        db.session.commit()
+    token, ttl = token_issuer().issue(user_id, session_id=opened.session.id)
+    refresh_in = (opened.refresh_expires_at - utcnow()).total_seconds()
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "refresh_token": opened.refresh_token,
+        "refresh_expires_in": max(0, int(refresh_in)),
+        "session_id": opened.session.id,
+    }
 
 
-def authenticate() -> uuid.UUID:
-    """The user id from a valid ``Authorization: Bearer`` access token, or a 401."""
+def authenticate(*, account_id: uuid.UUID | None = None) -> uuid.UUID:
+    """The user id from a valid ``Authorization: Bearer`` access token, or a 401.
+
+    An API token (``tt_…``) is accepted only when ``account_id`` names the account being
+    entered (``enter_account``); its creator is the user (see :func:`_api_token`).
+    """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         fail(
@@ -46,16 +82,50 @@ def authenticate() -> uuid.UUID:
             "Send an access token: Authorization: Bearer <token>.",
             headers=_CHALLENGE,
         )
+    token = token.strip()
+    if request.environ.get("turumba.verified_token") == token:  # checked in this request
+        return g.user_id
+    if looks_like_token(token):
+        return _api_token(token, account_id)
+    refused = {"WWW-Authenticate": 'Bearer realm="turumba", error="invalid_token"'}
     try:
-        claims = token_issuer().verify(token.strip())
+        claims = token_issuer().verify(token)
     except InvalidToken:
         fail(
             401,
             "invalid_token",
             "The access token is invalid or has expired; log in again.",
-            headers={"WWW-Authenticate": 'Bearer realm="turumba", error="invalid_token"'},
+            headers=refused,
         )
+    # Own short-lived connection: the caller's session may be about to enter a tenant.
+    with db.engine.connect() as conn:
+        if claims.session_id is not None and session_is_revoked(
+            conn, redis_client(), claims.session_id
+        ):
+            fail(
+                401,
+                "session_revoked",
+                "This session was signed out; log in again.",
+                headers=refused,
+            )
+        state = conn.execute(
+            select(User.deleted_at, User.password_changed_at).where(User.id == claims.user_id)
+        ).first()
+        if state is not None and state.deleted_at is not None:
+            fail(401, "user_deleted", "This user has been deleted.", headers=refused)
+        changed = state.password_changed_at if state is not None else None
+        if changed is not None and claims.issued_at < changed.timestamp():
+            fail(
+                401,
+                "password_changed",
+                "The password changed after this token was issued; log in again.",
+                headers=refused,
+            )
+        if claims.session_id is not None and state is not None:
+            touch_session_if_due(conn, redis_client(), claims.session_id)
     g.user_id = claims.user_id
+    g.session_id = claims.session_id
+    request.environ["turumba.verified_token"] = token
     return claims.user_id
 
 
@@ -67,20 +137,76 @@ def current_user() -> User:
     return user
 
 
+def require_verified() -> User:
+    """The authenticated user, or a 403 ``email_unverified`` until they verify their email.
+
+    Unverified users may log in and work in their accounts; actions that reach beyond
+    them (creating accounts, inviting people, minting API tokens) call this first.
+    """
+    user = current_user()
+    if user.email_verified_at is None:
+        fail(
+            403,
+            "email_unverified",
+            "Verify your email address first: follow the link we emailed you, or ask for "
+            "a new one with POST /v1/me/verification-email.",
+        )
+    return user
+
+
 def enter_account(account_id: uuid.UUID) -> None:
-    user_id = authenticate()
+    user_id = authenticate(account_id=account_id)
     record = registry().get(account_id)
     if record is None or record.status is AccountStatus.DELETED:
         _no_such_account()
     g.tenant_token = activate(record.schema_name)
-    role = role_in(db.session, account_id=account_id, user_id=user_id)
-    if role is None:
+    access = access_in(db.session, account_id=account_id, user_id=user_id)
+    if access is None:
         _no_such_account()
     if record.status is AccountStatus.SUSPENDED:
         fail(403, "account_suspended", "This account is suspended; contact support.")
     g.account = record
-    g.role = role
-    g.permissions = permissions_of(role)
+    g.role = access.role
+    g.custom_role_id = access.custom_role_id
+    g.permissions = access.permissions
+    if g.get("api_token_id") is not None:  # an API token: its scopes, within its creator's
+        g.permissions = access.permissions & g.api_token_scopes
+    _check_declared_permission()
+
+
+def _check_declared_permission() -> None:
+    """Apply the view's ``@requires`` before anything else runs (body parsing included).
+
+    So a caller without the permission learns nothing from validation errors, and the
+    answer does not depend on the order of the view's decorators.
+    """
+    view = current_app.view_functions.get(request.endpoint)
+    handler = view
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = request.method.lower()
+        handler = getattr(view_class, method, None)
+        if handler is None and method == "head":
+            handler = getattr(view_class, "get", None)
+    permission = getattr(handler, REQUIRED_PERMISSION, None)
+    if permission is not None and permission not in g.permissions:
+        deny(permission)
+
+
+#: The attribute ``@requires`` leaves on a view (and, via functools.wraps, its wrappers).
+REQUIRED_PERMISSION = "required_permission"
+
+
+def deny(*permissions: str) -> NoReturn:
+    """The 403 every missing permission answers, naming the permission(s)."""
+    names = ", ".join(repr(p) for p in permissions)
+    fail(
+        403,
+        "permission_denied",
+        f"Your role does not allow this; it needs the {names} permission"
+        + ("s." if len(permissions) > 1 else "."),
+        errors={"permission": list(permissions)},
+    )
 
 
 def requires(permission: str):
@@ -92,14 +218,10 @@ def requires(permission: str):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
             if permission not in g.permissions:
-                fail(
-                    403,
-                    "permission_denied",
-                    f"Your role does not allow this; it needs the {permission!r} permission.",
-                    errors={"permission": [permission]},
-                )
+                deny(permission)
             return view(*args, **kwargs)
 
+        setattr(guarded, REQUIRED_PERMISSION, permission)
         return guarded
 
     return decorator
@@ -129,3 +251,57 @@ def tenant_blueprint(name: str, import_name: str, path: str, **kwargs) -> Bluepr
 
     blp.teardown_request(leave_account)
     return blp
+
+
+def current_actor(user_id: uuid.UUID | None = None) -> Actor:
+    """Who is making this request, for the audit log: the API token or the user.
+
+    ``user_id`` names the user explicitly where the request authenticated nobody yet
+    (e.g. a user created by this very request).
+    """
+    token_id = g.get("api_token_id")
+    if token_id is not None:
+        kind, actor_id = "api_token", token_id
+    else:
+        kind, actor_id = "user", user_id or g.get("user_id")
+    return Actor(
+        type=kind if actor_id is not None else "system",
+        id=actor_id,
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string or None,
+        request_id=g.get("request_id"),
+    )
+
+
+_API_TOKEN_REFUSALS = {
+    "revoked": ("api_token_revoked", "This API token has been revoked."),
+    "expired": ("api_token_expired", "This API token has expired."),
+}
+
+
+def _api_token(token: str, account_id: uuid.UUID | None) -> uuid.UUID:
+    """Authenticate an API token for ``account_id``; the token's creator is the user."""
+    refused = {"WWW-Authenticate": 'Bearer realm="turumba", error="invalid_token"'}
+    if account_id is None:
+        fail(
+            401,
+            "api_token_not_allowed",
+            "API tokens work only on their account's endpoints (/v1/accounts/{id}/...); "
+            "log in as a user for this one.",
+            headers=refused,
+        )
+    try:
+        with db.engine.connect() as conn:  # own connection: the session may enter a tenant
+            resolved = resolve_api_token(conn, token)
+    except TokenRefused as exc:
+        code, message = _API_TOKEN_REFUSALS.get(
+            exc.reason, ("invalid_token", "The API token is not valid.")
+        )
+        fail(401, code, message, headers=refused)
+    if resolved.account_id != account_id:
+        _no_such_account()
+    g.user_id = resolved.created_by
+    g.api_token_id = resolved.id
+    g.api_token_scopes = resolved.scopes
+    request.environ["turumba.verified_token"] = token
+    return resolved.created_by

@@ -39,6 +39,26 @@ def _read_key(environ: dict[str, str], name: str) -> str | None:
     return None
 
 
+def _key_pairs(environ: dict[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """``kid=PEM`` or ``kid=/path/to/key.pem`` entries, comma-separated (``\\n`` in inline PEM)."""
+    raw = environ.get(name, "").strip()
+    pairs = []
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        kid, sep, value = entry.partition("=")
+        kid, value = kid.strip(), value.strip()
+        if not sep or not kid or not value:
+            raise ConfigError(f"{name}: expected kid=PEM or kid=path entries, got {entry!r}")
+        if value.startswith("-----BEGIN"):
+            pem = value.replace("\\n", "\n")
+        else:
+            try:
+                pem = Path(value).read_text()
+            except OSError as exc:
+                raise ConfigError(f"{name}: cannot read {value}: {exc}") from exc
+        pairs.append((kid, pem))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -47,6 +67,20 @@ class Config:
     jwt_key_id: str = "turumba-1"
     jwt_issuer: str = "turumba"
     access_token_ttl: int = 900
+    #: Public keys of retired signing keys, ``(kid, PEM)``: their tokens verify until expiry.
+    jwt_previous_public_keys: tuple[tuple[str, str], ...] = ()
+    #: Sessions: refresh tokens rotate on use and expire after this many idle seconds.
+    refresh_token_ttl: int = 30 * 86400
+    #: The second log-in step (MFA) must follow the password within this many seconds.
+    mfa_token_ttl: int = 300
+    mfa_issuer: str = "Turumba"
+    #: Brute-force lockout on log-in, MFA and refresh: failures per window, then a lock.
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 50
+    login_failure_window: int = 900
+    login_lockout: int = 900
+    #: Soft-deleted accounts and users stay restorable this many days, then are purged.
+    retention_days: int = 30
     max_content_length: int = 1024 * 1024
     db_pool_size: int = 10
     registry_ttl: int = 30
@@ -59,6 +93,12 @@ class Config:
     mail_from: str = "Turumba <no-reply@turumba.localhost>"
     #: Where links in emails point (the browser console).
     public_url: str = "http://127.0.0.1:8000"
+    #: Email verification and password reset (identity.verification, identity.recovery).
+    email_verification_ttl: int = 86400
+    verification_resend_interval: int = 60
+    verification_daily_limit: int = 5
+    password_reset_ttl: int = 3600
+    password_reset_hourly_limit: int = 3
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -70,6 +110,15 @@ class Config:
             "jwt_key_id": env.get("TURUMBA_JWT_KEY_ID", "turumba-1"),
             "jwt_issuer": env.get("TURUMBA_JWT_ISSUER", "turumba"),
             "access_token_ttl": _int(env, "TURUMBA_ACCESS_TOKEN_TTL", 900),
+            "jwt_previous_public_keys": _key_pairs(env, "TURUMBA_JWT_PREVIOUS_PUBLIC_KEYS"),
+            "refresh_token_ttl": _int(env, "TURUMBA_REFRESH_TOKEN_TTL", 30 * 86400),
+            "mfa_token_ttl": _int(env, "TURUMBA_MFA_TOKEN_TTL", 300),
+            "mfa_issuer": env.get("TURUMBA_MFA_ISSUER", "Turumba"),
+            "login_max_failures": _int(env, "TURUMBA_LOGIN_MAX_FAILURES", 5),
+            "login_ip_max_failures": _int(env, "TURUMBA_LOGIN_IP_MAX_FAILURES", 50),
+            "login_failure_window": _int(env, "TURUMBA_LOGIN_FAILURE_WINDOW", 900),
+            "login_lockout": _int(env, "TURUMBA_LOGIN_LOCKOUT", 900),
+            "retention_days": _int(env, "TURUMBA_RETENTION_DAYS", 30),
             "max_content_length": _int(env, "TURUMBA_MAX_CONTENT_LENGTH", 1024 * 1024),
             "db_pool_size": _int(env, "TURUMBA_DB_POOL_SIZE", 10),
             "registry_ttl": _int(env, "TURUMBA_REGISTRY_TTL", 30),
@@ -79,6 +128,11 @@ class Config:
             "smtp_url": env.get("TURUMBA_SMTP_URL", ""),
             "mail_from": env.get("TURUMBA_MAIL_FROM", "Turumba <no-reply@turumba.localhost>"),
             "public_url": env.get("TURUMBA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            "email_verification_ttl": _int(env, "TURUMBA_EMAIL_VERIFICATION_TTL", 86400),
+            "verification_resend_interval": _int(env, "TURUMBA_VERIFICATION_RESEND_INTERVAL", 60),
+            "verification_daily_limit": _int(env, "TURUMBA_VERIFICATION_DAILY_LIMIT", 5),
+            "password_reset_ttl": _int(env, "TURUMBA_PASSWORD_RESET_TTL", 3600),
+            "password_reset_hourly_limit": _int(env, "TURUMBA_PASSWORD_RESET_HOURLY_LIMIT", 3),
         }
         values.update(overrides)
         config = cls(**values)

@@ -45,6 +45,8 @@ _AGENT = frozenset(
     }
 )
 _OWNER_ONLY = frozenset({"account:delete", "owners:manage"})
+#: What a custom role may never grant: custom-role members are bounded below owners.
+NOT_FOR_CUSTOM_ROLES = _OWNER_ONLY
 
 BUILT_IN: dict[Role, frozenset[str]] = {
     Role.OWNER: frozenset(PERMISSIONS),
@@ -53,5 +55,13 @@ BUILT_IN: dict[Role, frozenset[str]] = {
 }
 
 
-def permissions_of(role: Role) -> frozenset[str]:
+def permissions_of(role: Role, custom: list[str] | None = None) -> frozenset[str]:
+    """The effective permissions of a member: their custom role's, else their built-in role's.
+
+    A custom role's list is intersected with the catalogue (minus the owner-only
+    permissions) so a permission removed from the product, or a row written around the
+    service, never grants anything.
+    """
+    if custom is not None:
+        return frozenset(custom) & (frozenset(PERMISSIONS) - NOT_FOR_CUSTOM_ROLES)
     return BUILT_IN[role]

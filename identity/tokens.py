@@ -1,20 +1,31 @@
-"""Short-lived RS256 access tokens.
+"""Short-lived RS256 access tokens, the MFA step token, and the published key set.
 
 The private key comes from configuration; the public half is derived from it so the
-verifying side can never drift from the signing side. ``kid`` is set from the start so
-key rotation (and a published JWKS) can be added without invalidating live tokens.
+verifying side can never drift from the signing side. Every token names its key in the
+``kid`` header and verification picks the key by ``kid``: rotating the signing key means
+configuring the new private key and listing the old public key among the previous ones,
+so tokens signed before the rotation keep verifying until they expire. The public keys
+are published as a JWKS document (``/.well-known/jwks.json``).
+
+``iat`` carries milliseconds, so a token issued a moment after a password change is told
+apart from one issued a moment before it.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 AUDIENCE = "turumba-api"
+MFA_AUDIENCE = "turumba-mfa"
+ALGORITHM = "RS256"
 
 
 class InvalidToken(Exception):
@@ -26,42 +37,137 @@ class AccessClaims:
     user_id: uuid.UUID
     token_id: str
     expires_at: int
+    #: The auth session the token belongs to (``None`` for tokens minted without one).
+    session_id: uuid.UUID | None = None
+    #: Seconds since the epoch, with milliseconds.
+    issued_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class MfaClaims:
+    user_id: uuid.UUID
+    token_id: str
+    expires_at: int
+
+
+def load_public_key(pem: str) -> rsa.RSAPublicKey:
+    """An RSA public key from a public PEM, or the public half of a private PEM."""
+    data = pem.encode()
+    if b"PRIVATE KEY" in data:
+        key = serialization.load_pem_private_key(data, None).public_key()
+    else:
+        key = serialization.load_pem_public_key(data)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("only RSA keys are supported")
+    return key
 
 
 class TokenIssuer:
-    def __init__(self, private_key_pem: str, *, key_id: str, issuer: str, ttl: int) -> None:
+    def __init__(
+        self,
+        private_key_pem: str,
+        *,
+        key_id: str,
+        issuer: str,
+        ttl: int,
+        previous_public_keys: Iterable[tuple[str, str]] = (),
+        mfa_ttl: int = 300,
+    ) -> None:
         self._private = serialization.load_pem_private_key(private_key_pem.encode(), None)
-        self._public = self._private.public_key()
         self.key_id = key_id
         self.issuer = issuer
         self.ttl = ttl
+        self.mfa_ttl = mfa_ttl
+        #: kid -> public key; the current key first.
+        self._public: dict[str, rsa.RSAPublicKey] = {key_id: self._private.public_key()}
+        for kid, pem in previous_public_keys:
+            if kid in self._public:
+                raise ValueError(f"key id {kid!r} is used twice")
+            self._public[kid] = load_public_key(pem)
 
-    def issue(self, user_id: uuid.UUID) -> tuple[str, int]:
+    # -- access tokens -----------------------------------------------------------------
+
+    def issue(self, user_id: uuid.UUID, *, session_id: uuid.UUID | None = None) -> tuple[str, int]:
+        now = time.time()
+        claims: dict[str, Any] = {
+            "sub": str(user_id),
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "iat": round(now, 3),
+            "exp": int(now) + self.ttl,
+            "jti": uuid.uuid4().hex,
+            "typ": "access",
+        }
+        if session_id is not None:
+            claims["sid"] = str(session_id)
+        return self._sign(claims), self.ttl
+
+    def verify(self, token: str) -> AccessClaims:
+        claims = self._decode(token, AUDIENCE, "access")
+        try:
+            sid = claims.get("sid")
+            return AccessClaims(
+                user_id=uuid.UUID(claims["sub"]),
+                token_id=claims["jti"],
+                expires_at=claims["exp"],
+                session_id=uuid.UUID(sid) if sid else None,
+                issued_at=float(claims["iat"]),
+            )
+        except (TypeError, ValueError) as exc:
+            raise InvalidToken(str(exc)) from exc
+
+    # -- the MFA step token ------------------------------------------------------------
+
+    def issue_mfa(self, user_id: uuid.UUID) -> tuple[str, int]:
+        """A short-lived token proving the password step of a log-in succeeded."""
         now = int(time.time())
         claims = {
             "sub": str(user_id),
             "iss": self.issuer,
-            "aud": AUDIENCE,
+            "aud": MFA_AUDIENCE,
             "iat": now,
-            "exp": now + self.ttl,
+            "exp": now + self.mfa_ttl,
             "jti": uuid.uuid4().hex,
-            "typ": "access",
+            "typ": "mfa",
         }
-        token = jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.key_id})
-        return token, self.ttl
+        return self._sign(claims), self.mfa_ttl
 
-    def verify(self, token: str) -> AccessClaims:
+    def verify_mfa(self, token: str) -> MfaClaims:
+        claims = self._decode(token, MFA_AUDIENCE, "mfa")
         try:
+            return MfaClaims(uuid.UUID(claims["sub"]), claims["jti"], claims["exp"])
+        except (TypeError, ValueError) as exc:
+            raise InvalidToken(str(exc)) from exc
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public keys as a JSON Web Key Set (current key first)."""
+        keys = []
+        for kid, key in self._public.items():
+            jwk = jwt.algorithms.RSAAlgorithm.to_jwk(key, as_dict=True)
+            keys.append({**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"})
+        return {"keys": keys}
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self._private, algorithm=ALGORITHM, headers={"kid": self.key_id})
+
+    def _decode(self, token: str, audience: str, typ: str) -> dict[str, Any]:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self._public.get(kid) if isinstance(kid, str) else None
+            if key is None:
+                raise InvalidToken("unknown signing key")
             claims = jwt.decode(
                 token,
-                self._public,
-                algorithms=["RS256"],
-                audience=AUDIENCE,
+                key,
+                algorithms=[ALGORITHM],
+                audience=audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "sub", "jti"]},
             )
-            if claims.get("typ") != "access":
-                raise InvalidToken("not an access token")
-            return AccessClaims(uuid.UUID(claims["sub"]), claims["jti"], claims["exp"])
-        except (jwt.PyJWTError, ValueError) as exc:
+        except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
+        if claims.get("typ") != typ:
+            raise InvalidToken(f"not an {typ} token")
+        return claims

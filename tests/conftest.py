@@ -29,6 +29,7 @@ from core.jobs import QUEUES, queue
 from core.redis import redis_client
 from identity.keys import generate_signing_key
 from identity.service import create_user
+from identity.verification import mark_verified
 from provisioning.fleet import upgrade_public
 from tenants.db import db
 from tenants.models import Membership, Role
@@ -117,6 +118,7 @@ def config(database_url, redis_url, signing_key, mailbox) -> Config:
         redis_url=redis_url,
         jwt_private_key=signing_key,
         auth_rate_limit=1000,
+        login_ip_max_failures=100_000,
         log_level="WARNING",
         smtp_url=mailbox.url,
         public_url="http://console.test",
@@ -219,14 +221,19 @@ def signup(client):
 
 @pytest.fixture
 def add_member(app, client):
-    """Add a new user to an existing account with ``role``, and log them in."""
+    """Add a new user to an existing account with ``role`` (or a custom role), and log them in."""
 
-    def make(account_id: str, role: str = "agent") -> Member:
+    def make(account_id: str, role: str = "agent", custom_role_id: str | None = None) -> Member:
         email, password = unique_email(role), "another long password"
         with app.app_context():
             user = create_user(db.session, email=email, password=password, name=role.title())
             db.session.add(
-                Membership(account_id=uuid.UUID(account_id), user_id=user.id, role=Role(role))
+                Membership(
+                    account_id=uuid.UUID(account_id),
+                    user_id=user.id,
+                    role=Role.AGENT if custom_role_id else Role(role),
+                    custom_role_id=uuid.UUID(custom_role_id) if custom_role_id else None,
+                )
             )
             db.session.commit()
             user_id = str(user.id)
@@ -253,3 +260,16 @@ def agent(account, add_member) -> Member:
 def other_account(signup) -> Member:
     """The owner of a second, unrelated account."""
     return signup("Globex")
+
+
+@pytest.fixture
+def verify_email(app):
+    """Mark a member's email verified (as following the emailed link would)."""
+
+    def verify(member: Member) -> Member:
+        with app.app_context():
+            mark_verified(db.session, user_id=uuid.UUID(member.user_id))
+            db.session.commit()
+        return member
+
+    return verify

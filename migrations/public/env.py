@@ -7,8 +7,13 @@ command line falls back to ``TURUMBA_DATABASE_URL``.
 from alembic import context
 from sqlalchemy import create_engine
 
-import identity.models  # noqa: F401  (registers the users table)
-import provisioning.spares  # noqa: F401  (registers the spare_schemas table)
+# Every module declaring public tables, so autogenerate sees them all.
+import identity.api_tokens
+import identity.mfa
+import identity.models
+import identity.onetime
+import identity.sessions  # noqa: F401
+import provisioning.spares  # noqa: F401
 from core.config import Config
 from tenants.db import PublicBase
 from tenants.models import Account  # noqa: F401

@@ -81,7 +81,10 @@ def test_login_failures_do_not_reveal_whether_the_email_exists(client, account):
     assert wrong_password.json["message"] == unknown_email.json["message"]
 
 
-def test_a_user_in_several_accounts_sees_each_with_its_role(client, account, add_member, signup):
+def test_a_user_in_several_accounts_sees_each_with_its_role(
+    client, account, add_member, signup, verify_email
+):
+    verify_email(account)
     second = client.post("/v1/accounts", json={"name": "Side Project"}, headers=account.headers)
     assert second.status_code == 201
     assert second.json["role"] == "owner"
@@ -106,7 +109,8 @@ def test_the_current_account_shows_the_callers_role(client, account, agent, othe
     assert client.get(other_account.url(), headers=agent.headers).status_code == 404
 
 
-def test_creating_an_account_with_a_taken_slug_is_a_conflict(client, account):
+def test_creating_an_account_with_a_taken_slug_is_a_conflict(client, account, verify_email):
+    verify_email(account)
     first = client.post(
         "/v1/accounts", json={"name": "X", "slug": "taken-slug"}, headers=account.headers
     )

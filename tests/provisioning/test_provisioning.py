@@ -357,7 +357,8 @@ def test_invalid_slugs_are_422_naming_slug(app, client, slug):
     assert public_rows(app, User, User.email == body["email"]) == []
 
 
-def test_invalid_slug_for_another_account_is_422(client, account):
+def test_invalid_slug_for_another_account_is_422(client, account, verify_email):
+    verify_email(account)
     response = client.post(
         "/v1/accounts", json={"name": "Second", "slug": "Not Valid"}, headers=account.headers
     )

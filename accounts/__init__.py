@@ -1,0 +1,1 @@
+"""Account-level rules: settings, soft deletion with a retention period, restore and purge."""
