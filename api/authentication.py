@@ -22,7 +22,7 @@ from api.auth import authenticate, issue_tokens, token_issuer
 from api.base import Blueprint, Schema
 from api.errors import fail
 from api.ratelimit import limit
-from api.schemas import AccountOut, TokenOut, UserOut
+from api.schemas import AccountOut, TokenPairOut, TokensIfIssued, UserOut
 from core.redis import redis_client
 from identity import mfa, sessions
 from identity.models import User
@@ -55,19 +55,6 @@ class SignupIn(Schema):
     )
 
 
-class TokenPairOut(TokenOut):
-    """What every way of logging in returns (``api.auth.issue_tokens``)."""
-
-    refresh_token = ma.fields.String(
-        required=True,
-        metadata={"description": "Single use: exchange it at POST /v1/auth/refresh"},
-    )
-    refresh_expires_in = ma.fields.Integer(
-        required=True, metadata={"description": "Seconds the refresh token stays valid"}
-    )
-    session_id = ma.fields.UUID(required=True)
-
-
 class SignupOut(TokenPairOut):
     user = ma.fields.Nested(UserOut, required=True)
     account = ma.fields.Nested(AccountOut, required=True)
@@ -78,7 +65,7 @@ class LoginIn(Schema):
     password = ma.fields.String(required=True, load_only=True)
 
 
-class LoginOut(Schema):
+class LoginOut(TokensIfIssued):
     """Either the tokens, or (MFA enabled) ``mfa_required`` and the token for step two."""
 
     mfa_required = ma.fields.Boolean(required=True)
@@ -86,12 +73,6 @@ class LoginOut(Schema):
         metadata={"description": "Present when mfa_required: send it to /v1/auth/login/mfa"}
     )
     mfa_expires_in = ma.fields.Integer(metadata={"description": "Seconds"})
-    access_token = ma.fields.String()
-    token_type = ma.fields.String(metadata={"example": "Bearer"})
-    expires_in = ma.fields.Integer(metadata={"description": "Seconds"})
-    refresh_token = ma.fields.String()
-    refresh_expires_in = ma.fields.Integer(metadata={"description": "Seconds"})
-    session_id = ma.fields.UUID()
 
 
 class LoginMfaIn(Schema):

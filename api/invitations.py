@@ -19,7 +19,7 @@ from api.base import Blueprint, Schema
 from api.errors import fail
 from api.members import CustomRoleRef, RoleChoice, resolve_role
 from api.ratelimit import limit
-from api.schemas import AccountOut, UserOut
+from api.schemas import AccountOut, TokensIfIssued, UserOut
 from audit.service import record
 from identity.invitations import (
     Accepted,
@@ -90,19 +90,13 @@ class AcceptIn(Schema):
     )
 
 
-class AcceptOut(Schema):
+class AcceptOut(TokensIfIssued):
     """The membership; plus tokens (like log-in) when the invitation created the user."""
 
     user = ma.fields.Nested(UserOut, required=True)
     account = ma.fields.Nested(AccountOut, required=True)
     role = ma.fields.String(required=True)
     custom_role = ma.fields.Nested(CustomRoleRef, allow_none=True)
-    access_token = ma.fields.String()
-    token_type = ma.fields.String(metadata={"example": "Bearer"})
-    expires_in = ma.fields.Integer(metadata={"description": "Seconds"})
-    refresh_token = ma.fields.String()
-    refresh_expires_in = ma.fields.Integer(metadata={"description": "Seconds"})
-    session_id = ma.fields.UUID()
 
 
 def _public_url() -> str:

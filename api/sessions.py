@@ -9,9 +9,10 @@ from flask import current_app, g, request
 from flask.views import MethodView
 
 from api.auth import current_user, issue_tokens
-from api.authentication import PASSWORD, TokenPairOut, refuse_if_locked, throttle
+from api.authentication import PASSWORD, refuse_if_locked, throttle
 from api.base import Blueprint, Schema
 from api.errors import fail
+from api.schemas import TokenPairOut
 from identity import sessions
 from tenants.db import db
 

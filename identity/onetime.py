@@ -120,16 +120,7 @@ def issue(
     """A new token (the older unused ones of this purpose stop working), in the caller's
     transaction. ``now`` exists for tests that need a token born in the past."""
     now = now or utcnow()
-    session.execute(
-        update(OneTimeToken)
-        .where(
-            OneTimeToken.user_id == user_id,
-            OneTimeToken.purpose == purpose.value,
-            OneTimeToken.used_at.is_(None),
-            OneTimeToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    revoke_all(session, user_id=user_id, purpose=purpose, now=now)
     token = secrets.token_urlsafe(32)
     row = OneTimeToken(
         id=uuid.uuid4(),
@@ -209,7 +200,9 @@ def consume_code(
     return row
 
 
-def revoke_all(session: Session, *, user_id: uuid.UUID, purpose: Purpose) -> None:
+def revoke_all(
+    session: Session, *, user_id: uuid.UUID, purpose: Purpose, now: datetime | None = None
+) -> None:
     """Every unused token of ``purpose`` for the user stops working."""
     session.execute(
         update(OneTimeToken)
@@ -219,7 +212,7 @@ def revoke_all(session: Session, *, user_id: uuid.UUID, purpose: Purpose) -> Non
             OneTimeToken.used_at.is_(None),
             OneTimeToken.revoked_at.is_(None),
         )
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now or utcnow())
     )
 
 
