@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import marshmallow as ma
 from flask import g
 from flask.views import MethodView
@@ -97,17 +100,22 @@ def _built_in_out(role: Role) -> dict:
     }
 
 
-def _invalid(exc: InvalidPermissions):
-    fail(422, "validation_failed", str(exc), errors={"permissions": [str(exc)]})
-
-
-def _name_taken():
-    fail(
-        409,
-        "role_name_taken",
-        "This account has a role with that name.",
-        errors={"name": ["taken"]},
-    )
+@contextmanager
+def _role_errors() -> Iterator[None]:
+    """The answers to what creating or changing a role can refuse."""
+    try:
+        yield
+    except InvalidPermissions as exc:
+        fail(422, "validation_failed", str(exc), errors={"permissions": [str(exc)]})
+    except PermissionMissing as exc:
+        deny(*exc.permissions)
+    except RoleNameTaken:
+        fail(
+            409,
+            "role_name_taken",
+            "This account has a role with that name.",
+            errors={"name": ["taken"]},
+        )
 
 
 def _role_or_404(role_id) -> AccountRole:
@@ -132,14 +140,8 @@ class Roles(MethodView):
     @requires("roles:manage")
     def post(self, data):
         """Create a custom role (its permissions must be ones you hold)"""
-        try:
+        with _role_errors():
             role = create_role(db.session, account_id=g.account.id, grantor=g.permissions, **data)
-        except InvalidPermissions as exc:
-            _invalid(exc)
-        except PermissionMissing as exc:
-            deny(*exc.permissions)
-        except RoleNameTaken:
-            _name_taken()
         record(
             db.session,
             actor=current_actor(),
@@ -162,14 +164,8 @@ class RoleById(MethodView):
         """Change a custom role's name, description or permissions (members feel it at once)"""
         role = _role_or_404(role_id)
         before = role_snapshot(role)
-        try:
+        with _role_errors():
             update_role(db.session, role, grantor=g.permissions, **data)
-        except InvalidPermissions as exc:
-            _invalid(exc)
-        except PermissionMissing as exc:
-            deny(*exc.permissions)
-        except RoleNameTaken:
-            _name_taken()
         old, new = changes(before, role_snapshot(role))
         if new:
             record(
