@@ -28,6 +28,7 @@ from api.authentication import slug_errors
 from api.base import Blueprint, Schema
 from api.errors import fail
 from api.schemas import AccountOut
+from audit.user_events import record_user_event
 from provisioning.accounts import InvalidSlug, SlugTaken, create_account
 from tenants.db import db
 from tenants.models import AccountStatus
@@ -186,4 +187,5 @@ class Myself(MethodView):
                 "owner or delete them first.",
                 errors={"accounts": [f"{a.name} ({a.id})" for a in exc.accounts]},
             )
+        record_user_event(db.session, user_id=user.id, actor=current_actor(), action="user.deleted")
         db.session.commit()

@@ -62,7 +62,7 @@ BLUEPRINTS = (
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     configure_logging(config.log_level)
-    app = Flask("turumba")
+    app = Flask("turumba", static_folder=None)  # the browser app gets its own route
     app.config.update(
         SQLALCHEMY_DATABASE_URI=config.sqlalchemy_url,
         SQLALCHEMY_ENGINE_OPTIONS={

@@ -6,10 +6,11 @@ import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
 
-from api.auth import current_user
+from api.auth import current_actor, current_user
 from api.authentication import refuse_if_locked, throttle
 from api.base import Blueprint, Schema
 from api.errors import fail
+from audit.user_events import record_user_event
 from identity import mfa
 from identity.models import User
 from tenants.db import db
@@ -70,6 +71,18 @@ def _already_enabled():
     fail(409, "mfa_already_enabled", "MFA is already enabled; disable it first.")
 
 
+def _record(user: User, action: str, after: dict) -> None:
+    """The event in the audit log of each of the user's accounts, once this commits."""
+    record_user_event(
+        db.session, user_id=user.id, actor=current_actor(), action=action, after=after
+    )
+
+
+def _factor(data: dict) -> dict:
+    """Which kind of second factor proved the request (never the code itself)."""
+    return {"factor": "recovery_code" if data.get("recovery_code") else "totp"}
+
+
 def _check_factor(user: User, data: dict) -> None:
     """Verify (and spend) the code in ``data``, throttled per user; 400/409/429 otherwise."""
     guard = throttle("mfa")
@@ -125,6 +138,7 @@ class TotpConfirm(MethodView):
             guard.failure(ip=request.remote_addr, account=str(user.id))
             fail(400, "invalid_mfa_code", "The code is wrong or expired.")
         guard.success(account=str(user.id))
+        _record(user, "user.mfa_enabled", {"method": "totp"})
         db.session.commit()
         return {"recovery_codes": codes}
 
@@ -151,6 +165,7 @@ class Mfa(MethodView):
         user = current_user()
         _check_factor(user, data)
         mfa.disable_verified(db.session, user=user)
+        _record(user, "user.mfa_disabled", _factor(data))
         db.session.commit()
 
 
@@ -164,5 +179,6 @@ class RecoveryCodes(MethodView):
         user = current_user()
         _check_factor(user, data)
         codes = mfa.regenerate_recovery_codes(db.session, user_id=user.id)
+        _record(user, "user.recovery_codes_regenerated", _factor(data))
         db.session.commit()
         return {"recovery_codes": codes}

@@ -5,9 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
+from api.auth import current_actor
 from api.base import Blueprint, Schema
 from api.ratelimit import limit
 from api.verification import TokenAttempts
+from audit.user_events import record_user_event
 from identity.onetime import TokenError
 from identity.recovery import request_password_reset, reset_password
 from tenants.db import db
@@ -74,8 +76,14 @@ class Reset(MethodView):
         attempts = TokenAttempts("password_reset")
         attempts.check()
         try:
-            reset_password(db.session, **data)
+            user = reset_password(db.session, **data)
         except TokenError as exc:
             db.session.rollback()
             attempts.failed(exc)
+        record_user_event(
+            db.session,
+            user_id=user.id,
+            actor=current_actor(user_id=user.id),
+            action="user.password_reset",
+        )
         db.session.commit()

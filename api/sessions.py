@@ -8,11 +8,12 @@ import marshmallow as ma
 from flask import current_app, g, request
 from flask.views import MethodView
 
-from api.auth import current_user, issue_tokens
+from api.auth import current_actor, current_user, issue_tokens
 from api.authentication import PASSWORD, refuse_if_locked, throttle
 from api.base import Blueprint, Schema
 from api.errors import fail
 from api.schemas import TokenPairOut
+from audit.user_events import record_user_event
 from identity import sessions
 from tenants.db import db
 
@@ -95,6 +96,13 @@ class RevokeOthers(MethodView):
         revoked = sessions.revoke_all_sessions(
             db.session, user_id=user.id, reason="revoke_others", except_session_id=current
         )
+        record_user_event(
+            db.session,
+            user_id=user.id,
+            actor=current_actor(),
+            action="user.other_sessions_revoked",
+            after={"sessions_revoked": len(revoked)},
+        )
         db.session.commit()
         return {"revoked": len(revoked)}
 
@@ -110,7 +118,7 @@ class Password(MethodView):
         guard = throttle("password")
         refuse_if_locked(guard, ip=request.remote_addr, account=str(user.id))
         try:
-            sessions.change_password(
+            revoked = sessions.change_password(
                 db.session,
                 user=user,
                 current_password=data["current_password"],
@@ -127,6 +135,13 @@ class Password(MethodView):
                 errors={"current_password": ["does not match"]},
             )
         guard.success(account=str(user.id))
+        record_user_event(
+            db.session,
+            user_id=user.id,
+            actor=current_actor(),
+            action="user.password_changed",
+            after={"sessions_revoked": len(revoked)},
+        )
         if g.get("session_id") is None:
             return issue_tokens(user.id)  # opens a session and commits
         opened = sessions.reissue(

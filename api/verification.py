@@ -8,9 +8,10 @@ import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
 
-from api.auth import current_user
+from api.auth import current_actor, current_user
 from api.base import Blueprint, Schema
 from api.errors import fail
+from audit.user_events import record_user_event
 from core.redis import redis_client
 from identity.onetime import TokenError, TokenInvalid
 from identity.throttle import Locked, Throttle, login_limits
@@ -102,6 +103,17 @@ def _status(user) -> dict:
     }
 
 
+def _record_verified(user, method: str, *, actor) -> None:
+    """``user.email_verified`` in each of the user's accounts' audit logs, once this commits."""
+    record_user_event(
+        db.session,
+        user_id=user.id,
+        actor=actor,
+        action="user.email_verified",
+        after={"email": user.email, "method": method},
+    )
+
+
 def _already_verified() -> NoReturn:
     fail(409, "email_already_verified", "Your email address is already verified.")
 
@@ -126,6 +138,7 @@ class VerifyEmail(MethodView):
         except TokenError as exc:
             db.session.rollback()
             attempts.failed(exc)
+        _record_verified(user, "link", actor=current_actor(user_id=user.id))
         db.session.commit()
         return _status(user)
 
@@ -151,6 +164,7 @@ class VerifyOwnEmail(MethodView):
         except TokenError as exc:
             db.session.commit()  # the wrong guess is counted
             attempts.failed(exc)
+        _record_verified(user, "code", actor=current_actor())
         db.session.commit()
         return _status(user)
 

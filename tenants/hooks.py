@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 _KEY = "turumba_after_commit"
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def after_commit(session: Session | scoped_session, callback: Callable[[], None]) -> None:
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even before any query, discards it
     session.info.setdefault(_KEY, []).append(callback)
 
 
@@ -24,6 +28,9 @@ def _run(session: Session) -> None:
         callback()
 
 
-@event.listens_for(Session, "after_rollback")
-def _discard(session: Session) -> None:
-    session.info.pop(_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _discard(session: Session, previous_transaction) -> None:
+    # Any rollback of the outermost transaction, even one that never reached the
+    # database; a savepoint rolled back inside it keeps the outer transaction's work.
+    if previous_transaction.parent is None:
+        session.info.pop(_KEY, None)
