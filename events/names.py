@@ -1,0 +1,21 @@
+"""Every event name there is. Consumers subscribe to these constants, never to strings."""
+
+from __future__ import annotations
+
+CONVERSATION_CREATED = "conversation.created"
+CONVERSATION_UPDATED = "conversation.updated"
+CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
+CONVERSATION_ASSIGNED = "conversation.assigned"
+CONVERSATION_MERGED = "conversation.merged"
+MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"
+CONTACT_CREATED = "contact.created"
+CONTACT_UPDATED = "contact.updated"
+TAG_ADDED = "tag.added"
+TAG_REMOVED = "tag.removed"
+SLA_WARNING = "sla.warning"
+SLA_BREACHED = "sla.breached"
+
+ALL = frozenset(
+    value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
+)
