@@ -9,7 +9,9 @@ from api import (
     api_tokens,
     audit,
     authentication,
+    channels,
     contacts,
+    conversations,
     docs,
     health,
     invitations,
@@ -22,6 +24,7 @@ from api import (
     roles,
     sessions,
     settings,
+    teams,
     verification,
 )
 from api.base import Api
@@ -29,6 +32,7 @@ from core.config import Config
 from core.logging import configure_logging
 from core.redis import connect
 from core.worker import worker_command
+from events.cli import events_cli
 from identity.tokens import TokenIssuer
 from provisioning.cli import tenants_cli
 from tenants.db import db
@@ -56,6 +60,9 @@ BLUEPRINTS = (
     invitations.acceptance,
     roles.blp,
     roles.catalogue,
+    channels.blp,
+    teams.blp,
+    conversations.blp,
 )
 
 
@@ -110,4 +117,5 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(docs.assets)
     app.cli.add_command(tenants_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(events_cli)
     return app

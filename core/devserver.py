@@ -2,7 +2,7 @@
 
 ``run``: embedded PostgreSQL and Valkey under ``.data/`` unless ``TURUMBA_DATABASE_URL`` /
 ``TURUMBA_REDIS_URL`` are set, migrations, gunicorn (gthread, Socket.IO capable) and one
-RQ worker; Ctrl-C stops every child it started.
+RQ worker and the event relay; Ctrl-C stops every child it started.
 
 ``test``: the same embedded servers unless ``TURUMBA_TEST_DATABASE_URL`` /
 ``TURUMBA_TEST_REDIS_URL`` are set, then pytest with branch coverage. pytest's "no tests
@@ -74,6 +74,7 @@ def run() -> int:
             )
         )
         children.append(subprocess.Popen([flask, "worker"], env=env, cwd=ROOT))
+        children.append(subprocess.Popen([flask, "events", "relay"], env=env, cwd=ROOT))
         print(f"\nTurumba is running at http://{host}:{port}/  (API docs: /docs)", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         signal.signal(signal.SIGTERM, _interrupt)

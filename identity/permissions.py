@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, str] = {
     "contacts:read": "List and read contacts",
     "contacts:write": "Create and change contacts",
     "contacts:delete": "Delete contacts",
+    "channels:manage": "Create, change and delete channels and their inbox members",
+    "teams:manage": "Create, change and delete teams and their members",
     "conversations:read": "Read conversations",
     "conversations:write": "Reply to and change conversations",
     "conversations:assign": "Assign conversations to agents and teams",

@@ -1,0 +1,166 @@
+"""Channels of the current account and the agents attached to their inboxes."""
+
+from __future__ import annotations
+
+import uuid
+
+import marshmallow as ma
+from flask import g
+from flask.views import MethodView
+from sqlalchemy import select
+
+from api.auth import requires, tenant_blueprint
+from api.base import Schema
+from api.errors import fail
+from api.helpdesk_errors import fail_for
+from helpdesk.channels import (
+    add_inbox_member,
+    create_channel,
+    delete_channel,
+    get_channel,
+    inbox_members,
+    public_config,
+    remove_inbox_member,
+    update_channel,
+)
+from helpdesk.errors import HelpdeskError
+from helpdesk.models import CHANNEL_TYPES, Channel
+from tenants.db import db
+
+blp = tenant_blueprint("channels", __name__, "/channels", description="Helpdesk channels")
+
+
+class ChannelIn(Schema):
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(CHANNEL_TYPES))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    config = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
+        load_default=dict,
+        metadata={"description": "Per-type settings; secret keys are write-only"},
+    )
+    enabled = ma.fields.Boolean(load_default=True)
+
+
+class ChannelPatch(Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    config = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
+        metadata={"description": "Merged key by key; null removes a key"},
+    )
+    enabled = ma.fields.Boolean()
+
+
+class ChannelOut(Schema):
+    id = ma.fields.UUID(required=True)
+    type = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    config = ma.fields.Method(
+        "_config",
+        metadata={"type": "object", "description": 'Secrets appear as {"set": true}'},
+    )
+    enabled = ma.fields.Boolean(required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    updated_at = ma.fields.AwareDateTime(required=True)
+
+    def _config(self, channel):
+        return public_config(channel)
+
+
+class ChannelList(Schema):
+    items = ma.fields.List(ma.fields.Nested(ChannelOut), required=True)
+
+
+class InboxMemberIn(Schema):
+    user_id = ma.fields.UUID(required=True)
+
+
+class InboxMembers(Schema):
+    user_ids = ma.fields.List(ma.fields.UUID(), required=True)
+
+
+def _channel_or_404(channel_id: uuid.UUID) -> Channel:
+    channel = get_channel(db.session, channel_id)
+    if channel is None:
+        fail(404, "channel_not_found", "No such channel.")
+    return channel
+
+
+@blp.route("")
+class Channels(MethodView):
+    @blp.response(200, ChannelList)
+    @requires("conversations:read")
+    def get(self):
+        """List the account's channels"""
+        items = db.session.scalars(select(Channel).order_by(Channel.created_at, Channel.id))
+        return {"items": list(items)}
+
+    @blp.arguments(ChannelIn)
+    @blp.response(201, ChannelOut)
+    @requires("channels:manage")
+    def post(self, data):
+        """Create a channel"""
+        channel = create_channel(db.session, **data)
+        db.session.commit()
+        return channel
+
+
+@blp.route("/<uuid:channel_id>")
+class ChannelById(MethodView):
+    @blp.response(200, ChannelOut)
+    @requires("conversations:read")
+    def get(self, channel_id):
+        """Read one channel"""
+        return _channel_or_404(channel_id)
+
+    @blp.arguments(ChannelPatch)
+    @blp.response(200, ChannelOut)
+    @requires("channels:manage")
+    def patch(self, data, channel_id):
+        """Change a channel (config is merged)"""
+        channel = update_channel(db.session, _channel_or_404(channel_id), **data)
+        db.session.commit()
+        return channel
+
+    @blp.response(204)
+    @blp.errors(409)
+    @requires("channels:manage")
+    def delete(self, channel_id):
+        """Delete a channel without conversations"""
+        try:
+            delete_channel(db.session, _channel_or_404(channel_id))
+        except HelpdeskError as exc:
+            fail_for(exc)
+        db.session.commit()
+
+
+@blp.route("/<uuid:channel_id>/members")
+class ChannelMembers(MethodView):
+    @blp.response(200, InboxMembers)
+    @requires("conversations:read")
+    def get(self, channel_id):
+        """List the agents attached to a channel's inbox"""
+        return {"user_ids": inbox_members(db.session, _channel_or_404(channel_id))}
+
+    @blp.arguments(InboxMemberIn)
+    @blp.response(200, InboxMembers)
+    @requires("channels:manage")
+    def post(self, data, channel_id):
+        """Attach a member to a channel's inbox"""
+        channel = _channel_or_404(channel_id)
+        try:
+            add_inbox_member(db.session, channel, account_id=g.account.id, **data)
+        except HelpdeskError as exc:
+            fail_for(exc)
+        db.session.commit()
+        return {"user_ids": inbox_members(db.session, channel)}
+
+
+@blp.route("/<uuid:channel_id>/members/<uuid:user_id>")
+class ChannelMember(MethodView):
+    @blp.response(204)
+    @requires("channels:manage")
+    def delete(self, channel_id, user_id):
+        """Detach a member from a channel's inbox"""
+        if not remove_inbox_member(db.session, _channel_or_404(channel_id), user_id=user_id):
+            fail(404, "inbox_member_not_found", "That user is not attached to this channel.")
+        db.session.commit()

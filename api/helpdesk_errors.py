@@ -1,0 +1,17 @@
+"""How the helpdesk services' refusals answer over HTTP."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from api.errors import fail
+from helpdesk.errors import Conflict, HelpdeskError, InvalidField
+
+
+def fail_for(exc: HelpdeskError) -> NoReturn:
+    if isinstance(exc, InvalidField):
+        fail(422, "validation_failed", exc.message, errors={exc.field: [exc.message]})
+    if isinstance(exc, Conflict):
+        errors = {exc.field: [exc.message]} if exc.field else None
+        fail(409, exc.code, exc.message, errors=errors)
+    raise exc

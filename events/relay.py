@@ -1,0 +1,153 @@
+"""The outbox relay: moves committed events from the outbox table to Redis.
+
+One pass (:func:`relay_once`) claims a batch of pending rows with
+``SELECT … FOR UPDATE SKIP LOCKED`` (so relays running side by side never claim the same
+row), hands each event to Redis — a dispatch job on the ``default`` queue
+(:func:`events.consumers.deliver`) and an entry on the capped stream
+:data:`STREAM` for realtime readers — and marks the rows published in the same
+transaction, committed only after Redis accepted every event of the batch.
+
+When Redis fails, the transaction rolls back: the rows stay pending and a later pass
+publishes them again, so nothing is lost. Part of a failed batch may already have reached
+Redis, so delivery is *at least once*; consumers are idempotent by event id (see
+:mod:`events.consumers`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.jobs import enqueue
+from core.redis import redis_client
+from events.outbox import OutboxEvent
+from tenants.db import utcnow
+
+log = logging.getLogger(__name__)
+
+#: The Redis stream every published event is appended to, for realtime consumers.
+STREAM = "turumba:events"
+#: Roughly how many entries the stream keeps (``XADD … MAXLEN ~``).
+STREAM_MAXLEN = 100_000
+DEFAULT_BATCH = 100
+
+
+class RelayError(RuntimeError):
+    """Redis refused a batch; its events stay pending."""
+
+    def __init__(self, pending: int, cause: Exception) -> None:
+        super().__init__(f"Redis refused the batch ({cause}); {pending} events stay pending")
+        self.pending = pending
+
+
+def claim(session: Session, *, limit: int = DEFAULT_BATCH) -> list[OutboxEvent]:
+    """Lock up to ``limit`` pending events, oldest first, skipping rows another relay holds."""
+    return list(
+        session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.occurred_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def dispatch_args(event: OutboxEvent) -> dict[str, Any]:
+    """The event as plain JSON values: the dispatch job's keyword arguments."""
+    return {
+        "event_id": str(event.id),
+        "name": event.name,
+        "account_id": str(event.account_id),
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor_type": event.actor_type,
+        "actor_id": str(event.actor_id) if event.actor_id else None,
+        "causation_depth": event.causation_depth,
+        "subject_type": event.subject_type,
+        "subject_id": str(event.subject_id) if event.subject_id else None,
+        "payload": event.payload or {},
+    }
+
+
+def publish(event: OutboxEvent) -> None:
+    """Hand one event to Redis: a dispatch job and a stream entry. Raises RedisError."""
+    from events.consumers import deliver  # the job function; imported late, it imports us
+
+    fields = dispatch_args(event)
+    enqueue(deliver, queue_name="default", **fields)
+    stream_fields = {k: "" if v is None else v for k, v in fields.items()}
+    stream_fields["payload"] = json.dumps(fields["payload"])
+    redis_client().xadd(STREAM, stream_fields, maxlen=STREAM_MAXLEN, approximate=True)
+
+
+def relay_once(session: Session, *, limit: int = DEFAULT_BATCH) -> int:
+    """One pass: publish up to ``limit`` pending events; return how many were published.
+
+    This is a loop driver, not a service: it owns its transactions. On a Redis error it
+    rolls back, counts an attempt on the claimed rows in a second small transaction and
+    raises :class:`RelayError`.
+    """
+    events = claim(session, limit=limit)
+    if not events:
+        session.rollback()
+        return 0
+    ids = [event.id for event in events]
+    try:
+        for event in events:
+            publish(event)
+    except RedisError as exc:
+        session.rollback()
+        _count_attempt(session, ids)
+        raise RelayError(len(ids), exc) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    session.execute(
+        update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=utcnow())
+    )
+    session.commit()
+    return len(ids)
+
+
+def _count_attempt(session: Session, ids: list[uuid.UUID]) -> None:
+    try:
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(ids), OutboxEvent.published_at.is_(None))
+            .values(attempts=OutboxEvent.attempts + 1)
+        )
+        session.commit()
+    except Exception:  # the count is a diagnostic; never let it hide the Redis error
+        session.rollback()
+        log.exception("could not count a failed relay attempt")
+
+
+def relay_forever(
+    session: Session,
+    *,
+    limit: int = DEFAULT_BATCH,
+    interval: float = 0.5,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """Relay until ``should_stop()``: a full batch goes on at once, otherwise sleep
+    ``interval``; while Redis is down, back off up to 30 seconds."""
+    backoff = interval
+    while not should_stop():
+        try:
+            published = relay_once(session, limit=limit)
+        except RelayError as exc:
+            log.warning("event relay: %s", exc)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        backoff = interval
+        if published < limit:
+            time.sleep(interval)

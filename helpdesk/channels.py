@@ -1,0 +1,111 @@
+"""Channels (email, SMS, in-app, webhook) and the agents attached to their inboxes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk.errors import Conflict
+from helpdesk.members import require_member
+from helpdesk.models import Channel, ChannelMember, Conversation
+
+#: Config keys that are write-only: stored, never returned (shown as ``{"set": true}``).
+SECRET_KEYS: dict[str, frozenset[str]] = {
+    "email": frozenset({"smtp_password", "imap_password"}),
+    "sms": frozenset({"api_key", "auth_token"}),
+    "in_app": frozenset({"secret"}),
+    "webhook": frozenset({"secret", "signing_secret"}),
+}
+
+
+def public_config(channel: Channel) -> dict[str, Any]:
+    """The channel's config with every secret value replaced by ``{"set": true}``."""
+    secrets = SECRET_KEYS[channel.type]
+    return {
+        key: ({"set": True} if key in secrets else value)
+        for key, value in (channel.config or {}).items()
+    }
+
+
+def create_channel(
+    session: Session,
+    *,
+    type: str,
+    name: str,
+    config: dict[str, Any] | None = None,
+    enabled: bool = True,
+) -> Channel:
+    channel = Channel(
+        type=type,
+        name=name,
+        config={k: v for k, v in (config or {}).items() if v is not None},
+        enabled=enabled,
+    )
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def get_channel(session: Session, channel_id: uuid.UUID) -> Channel | None:
+    return session.get(Channel, channel_id)
+
+
+def update_channel(
+    session: Session, channel: Channel, *, config: dict[str, Any] | None = None, **changes: Any
+) -> Channel:
+    """Change fields; ``config`` is merged key by key (``null`` removes a key), so a
+    client that never saw a secret can change other keys without resending it."""
+    for key, value in changes.items():
+        setattr(channel, key, value)
+    if config is not None:
+        merged = dict(channel.config or {})
+        for key, value in config.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        channel.config = merged
+    session.flush()
+    return channel
+
+
+def delete_channel(session: Session, channel: Channel) -> None:
+    in_use = session.scalar(
+        select(Conversation.id).where(Conversation.channel_id == channel.id).limit(1)
+    )
+    if in_use is not None:
+        raise Conflict("channel_in_use", "The channel has conversations; disable it instead.")
+    session.delete(channel)
+    session.flush()
+
+
+def inbox_members(session: Session, channel: Channel) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(ChannelMember.user_id)
+            .where(ChannelMember.channel_id == channel.id)
+            .order_by(ChannelMember.created_at, ChannelMember.user_id)
+        )
+    )
+
+
+def add_inbox_member(
+    session: Session, channel: Channel, *, account_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    """Attach a member of the account to the channel's inbox (idempotent)."""
+    require_member(session, account_id=account_id, user_id=user_id)
+    if session.get(ChannelMember, (channel.id, user_id)) is None:
+        session.add(ChannelMember(channel_id=channel.id, user_id=user_id))
+        session.flush()
+
+
+def remove_inbox_member(session: Session, channel: Channel, *, user_id: uuid.UUID) -> bool:
+    row = session.get(ChannelMember, (channel.id, user_id))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True

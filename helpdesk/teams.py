@@ -1,0 +1,73 @@
+"""Teams of agents (members of the account)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from helpdesk.errors import Conflict
+from helpdesk.members import require_member
+from helpdesk.models import Team, TeamMember
+
+
+def _flush(session: Session, team: Team) -> Team:
+    try:
+        with session.begin_nested():
+            session.add(team)
+            session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig.diag, "constraint_name", None) == "uq_teams_name":
+            raise Conflict("team_name_taken", "Another team has this name.", "name") from exc
+        raise
+    return team
+
+
+def create_team(session: Session, *, name: str, description: str | None = None) -> Team:
+    return _flush(session, Team(name=name, description=description))
+
+
+def get_team(session: Session, team_id: uuid.UUID) -> Team | None:
+    return session.get(Team, team_id)
+
+
+def update_team(session: Session, team: Team, **changes: Any) -> Team:
+    for key, value in changes.items():
+        setattr(team, key, value)
+    return _flush(session, team)
+
+
+def delete_team(session: Session, team: Team) -> None:
+    session.delete(team)
+    session.flush()
+
+
+def team_members(session: Session, team: Team) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(TeamMember.user_id)
+            .where(TeamMember.team_id == team.id)
+            .order_by(TeamMember.created_at, TeamMember.user_id)
+        )
+    )
+
+
+def add_team_member(
+    session: Session, team: Team, *, account_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    require_member(session, account_id=account_id, user_id=user_id)
+    if session.get(TeamMember, (team.id, user_id)) is None:
+        session.add(TeamMember(team_id=team.id, user_id=user_id))
+        session.flush()
+
+
+def remove_team_member(session: Session, team: Team, *, user_id: uuid.UUID) -> bool:
+    row = session.get(TeamMember, (team.id, user_id))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True

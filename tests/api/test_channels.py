@@ -1,0 +1,127 @@
+"""Channels: CRUD, write-only secrets, inbox members, isolation between accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+
+def create(client, member, **fields):
+    body = {"type": "email", "name": "Support", **fields}
+    return client.post(member.url("/channels"), json=body, headers=member.headers)
+
+
+def test_secrets_are_write_only_and_config_merges(client, account, agent):
+    made = create(
+        client,
+        account,
+        config={"smtp_host": "mail.example.com", "smtp_password": "hunter2"},
+    )
+    assert made.status_code == 201, made.json
+    channel = made.json
+    assert channel["config"] == {"smtp_host": "mail.example.com", "smtp_password": {"set": True}}
+    assert channel["enabled"] is True
+    url = account.url(f"/channels/{channel['id']}")
+    seen = client.get(url, headers=agent.headers)
+    assert seen.status_code == 200 and "hunter2" not in seen.get_data(as_text=True)
+
+    patched = client.patch(
+        url,
+        json={"config": {"smtp_host": "smtp.example.com"}, "enabled": False},
+        headers=account.headers,
+    )
+    assert patched.status_code == 200
+    assert patched.json["config"] == {
+        "smtp_host": "smtp.example.com",
+        "smtp_password": {"set": True},
+    }
+    assert patched.json["enabled"] is False
+    cleared = client.patch(url, json={"config": {"smtp_password": None}}, headers=account.headers)
+    assert cleared.json["config"] == {"smtp_host": "smtp.example.com"}
+    listed = client.get(account.url("/channels"), headers=agent.headers).json["items"]
+    assert [c["id"] for c in listed] == [channel["id"]]
+    assert client.delete(url, headers=account.headers).status_code == 204
+    assert client.get(url, headers=account.headers).json["code"] == "channel_not_found"
+
+
+@pytest.mark.parametrize(
+    "kind,secret", [("sms", "api_key"), ("webhook", "signing_secret"), ("in_app", "secret")]
+)
+def test_each_type_hides_its_secrets(client, account, kind, secret):
+    made = create(client, account, type=kind, config={secret: "s3cr3t", "plain": 1}).json
+    assert made["config"] == {secret: {"set": True}, "plain": 1}
+
+
+def test_invalid_type_is_named(client, account):
+    response = create(client, account, type="fax", name="")
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"type", "name"}
+
+
+def test_agents_read_but_may_not_manage_channels(client, account, agent):
+    channel = create(client, account).json
+    url = agent.url(f"/channels/{channel['id']}")
+    for method, kwargs in [
+        ("post", {"json": {"type": "sms", "name": "x"}}),
+        ("patch", {"json": {"name": "x"}}),
+        ("delete", {}),
+    ]:
+        target = agent.url("/channels") if method == "post" else url
+        response = getattr(client, method)(target, headers=agent.headers, **kwargs)
+        assert response.status_code == 403
+        assert response.json["errors"]["permission"] == ["channels:manage"]
+
+
+def test_inbox_members_must_belong_to_the_account(client, account, agent, other_account):
+    channel = create(client, account).json
+    url = account.url(f"/channels/{channel['id']}/members")
+    added = client.post(url, json={"user_id": agent.user_id}, headers=account.headers)
+    assert added.status_code == 200 and added.json["user_ids"] == [agent.user_id]
+    again = client.post(url, json={"user_id": agent.user_id}, headers=account.headers)
+    assert again.json["user_ids"] == [agent.user_id]
+    stranger = client.post(url, json={"user_id": other_account.user_id}, headers=account.headers)
+    assert stranger.status_code == 422 and "user_id" in stranger.json["errors"]
+    assert client.get(url, headers=agent.headers).json["user_ids"] == [agent.user_id]
+    assert client.delete(f"{url}/{agent.user_id}", headers=account.headers).status_code == 204
+    gone = client.delete(f"{url}/{agent.user_id}", headers=account.headers)
+    assert gone.status_code == 404
+    assert client.get(url, headers=agent.headers).json["user_ids"] == []
+
+
+def test_a_channel_with_conversations_cannot_be_deleted(client, account):
+    channel = create(client, account).json
+    contact = client.post(
+        account.url("/contacts"), json={"name": "Ada"}, headers=account.headers
+    ).json
+    client.post(
+        account.url("/conversations"),
+        json={"channel_id": channel["id"], "contact_id": contact["id"]},
+        headers=account.headers,
+    )
+    refused = client.delete(account.url(f"/channels/{channel['id']}"), headers=account.headers)
+    assert refused.status_code == 409 and refused.json["code"] == "channel_in_use"
+
+
+@pytest.mark.parametrize("who", ["account", "agent"])
+def test_foreign_channels_are_indistinguishable_from_missing_ones(
+    request, client, other_account, who
+):
+    me = request.getfixturevalue(who)
+    theirs = create(client, other_account, config={"smtp_password": "x"}).json
+    for path in ("", "/members"):
+        answers = [
+            client.get(me.url(f"/channels/{cid}{path}"), headers=me.headers)
+            for cid in (theirs["id"], uuid.uuid4())
+        ]
+        assert answers[0].status_code == answers[1].status_code == 404
+        assert answers[0].json["code"] == answers[1].json["code"] == "channel_not_found"
+    owner_patch = client.patch(
+        me.url(f"/channels/{theirs['id']}"), json={"name": "pwned"}, headers=me.headers
+    )
+    assert owner_patch.status_code == (404 if who == "account" else 403)
+    assert client.get(me.url("/channels"), headers=me.headers).json["items"] == []
+    still = client.get(
+        other_account.url(f"/channels/{theirs['id']}"), headers=other_account.headers
+    )
+    assert still.json["name"] == "Support"
