@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 
 from api.app import create_app  # noqa: E402
 from core.config import Config  # noqa: E402
-from identity.keys import generate_signing_key  # noqa: E402
+from core.keys import generate_signing_key  # noqa: E402
 from provisioning.fleet import upgrade_public  # noqa: E402
 from tenants.db import db  # noqa: E402
 

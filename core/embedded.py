@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from identity.keys import generate_signing_key
+from core.keys import generate_signing_key
 
 
 def start_postgres(data_dir: Path, database: str = "turumba"):

@@ -26,8 +26,8 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from core.config import Config
 from core.jobs import QUEUES, queue
+from core.keys import generate_signing_key
 from core.redis import redis_client
-from identity.keys import generate_signing_key
 from identity.service import create_user
 from identity.verification import mark_verified
 from provisioning.fleet import upgrade_public
