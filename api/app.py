@@ -14,12 +14,14 @@ from api import (
     conversations,
     docs,
     health,
+    inbox,
     invitations,
     jwks,
     me,
     members,
     mfa,
     passwords,
+    replies,
     requests,
     roles,
     sessions,
@@ -63,6 +65,8 @@ BLUEPRINTS = (
     channels.blp,
     teams.blp,
     conversations.blp,
+    replies.blp,
+    inbox.blp,
 )
 
 

@@ -31,6 +31,7 @@ Filtering
     ``in``        equal to one of comma-separated values: ``status:in:a,b``
     ``contains``  substring, case-sensitive; ``%`` and ``_`` match themselves
     ``icontains`` the same, ignoring case
+    ``startswith`` begins with the value, case-sensitive; ``%`` and ``_`` literal
     ``isnull``    ``true`` (no value) or ``false`` (has a value)
     ============= =========================================================
 
@@ -68,7 +69,7 @@ from api.errors import fail
 
 MAX_PER_PAGE = 100
 _KIND_NAMES = {datetime: "ISO 8601 datetime", uuid.UUID: "UUID", int: "integer"}
-TEXT_OPS = ("eq", "ne", "in", "contains", "icontains", "isnull")
+TEXT_OPS = ("eq", "ne", "in", "contains", "icontains", "startswith", "isnull")
 ORDERED_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "isnull")
 
 
@@ -192,14 +193,11 @@ def _condition(listing: Listing, expression: str):
         return column.is_(None) if raw == "true" else column.is_not(None)
     if op == "in":
         return column.in_([_parse_value(spec, name, item) for item in raw.split(",")])
-    if op in ("contains", "icontains"):
+    if op in ("contains", "icontains", "startswith"):
         escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        return (
-            column.like(pattern, escape="\\")
-            if op == "contains"
-            else column.ilike(pattern, escape="\\")
-        )
+        pattern = f"{escaped}%" if op == "startswith" else f"%{escaped}%"
+        like = column.ilike if op == "icontains" else column.like
+        return like(pattern, escape="\\")
     value = _parse_value(spec, name, raw)
     return {
         "eq": column.__eq__,

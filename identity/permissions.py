@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, str] = {
     "conversations:read": "Read conversations",
     "conversations:write": "Reply to and change conversations",
     "conversations:assign": "Assign conversations to agents and teams",
+    "replies:manage": "Create, change and delete canned responses and templates",
     "automation:read": "See automation rules",
     "automation:write": "Create and change automation rules",
 }

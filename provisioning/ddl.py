@@ -17,7 +17,8 @@ from sqlalchemy import create_mock_engine
 import accounts.models  # noqa: F401  (registers the tenant tables)
 import audit.models  # noqa: F401
 import crm.models  # noqa: F401
-import helpdesk.models  # noqa: F401
+import helpdesk.models
+import helpdesk.replies  # noqa: F401
 from migrations import tenant_head
 from tenants.db import TenantBase
 from tenants.naming import InvalidSchemaName, validate_schema_name

@@ -160,6 +160,13 @@ def test_contains_is_case_sensitive_and_icontains_is_not(client, account, people
     ]
 
 
+def test_startswith_matches_the_beginning_only(client, account, people):
+    assert names(client, account, filter="name:startswith:Ada") == ["Ada Lovelace"]
+    assert names(client, account, filter="name:startswith:Lovelace") == []
+    assert names(client, account, filter="name:startswith:100%") == ["100% Pure"]
+    assert names(client, account, filter="name:startswith:1_0") == []
+
+
 def test_percent_and_underscore_match_themselves(client, account, people):
     assert names(client, account, filter="name:contains:0%") == ["100% Pure"]
     assert names(client, account, filter="company:contains:_") == ["100% Pure"]
