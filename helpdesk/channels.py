@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.errors import Conflict
-from helpdesk.members import require_member
+from helpdesk.members import Roster
 from helpdesk.models import Channel, ChannelMember, Conversation
 
 #: Config keys that are write-only: stored, never returned (shown as ``{"set": true}``).
@@ -82,30 +82,19 @@ def delete_channel(session: Session, channel: Channel) -> None:
     session.flush()
 
 
+INBOX = Roster(ChannelMember, "channel_id")
+
+
 def inbox_members(session: Session, channel: Channel) -> list[uuid.UUID]:
-    return list(
-        session.scalars(
-            select(ChannelMember.user_id)
-            .where(ChannelMember.channel_id == channel.id)
-            .order_by(ChannelMember.created_at, ChannelMember.user_id)
-        )
-    )
+    return INBOX.members(session, channel.id)
 
 
 def add_inbox_member(
     session: Session, channel: Channel, *, account_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
     """Attach a member of the account to the channel's inbox (idempotent)."""
-    require_member(session, account_id=account_id, user_id=user_id)
-    if session.get(ChannelMember, (channel.id, user_id)) is None:
-        session.add(ChannelMember(channel_id=channel.id, user_id=user_id))
-        session.flush()
+    INBOX.add(session, channel.id, account_id=account_id, user_id=user_id)
 
 
 def remove_inbox_member(session: Session, channel: Channel, *, user_id: uuid.UUID) -> bool:
-    row = session.get(ChannelMember, (channel.id, user_id))
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    return INBOX.remove(session, channel.id, user_id=user_id)

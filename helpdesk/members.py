@@ -22,3 +22,42 @@ def require_member(
     )
     if found is None:
         raise InvalidField(field, "not a member of this account")
+
+
+class Roster:
+    """Account members attached to something (a channel's inbox, a team) via ``link``.
+
+    ``link`` is a model keyed by (``parent_key``, ``user_id``) with a ``created_at``.
+    """
+
+    def __init__(self, link, parent_key: str) -> None:
+        self.link = link
+        self.parent_key = parent_key
+
+    def members(self, session: Session, parent_id: uuid.UUID) -> list[uuid.UUID]:
+        parent = getattr(self.link, self.parent_key)
+        return list(
+            session.scalars(
+                select(self.link.user_id)
+                .where(parent == parent_id)
+                .order_by(self.link.created_at, self.link.user_id)
+            )
+        )
+
+    def add(
+        self, session: Session, parent_id: uuid.UUID, *, account_id: uuid.UUID, user_id: uuid.UUID
+    ) -> None:
+        """Attach a member of the account (idempotent)."""
+        require_member(session, account_id=account_id, user_id=user_id)
+        key = {self.parent_key: parent_id, "user_id": user_id}
+        if session.get(self.link, key) is None:
+            session.add(self.link(**key))
+            session.flush()
+
+    def remove(self, session: Session, parent_id: uuid.UUID, *, user_id: uuid.UUID) -> bool:
+        row = session.get(self.link, {self.parent_key: parent_id, "user_id": user_id})
+        if row is None:
+            return False
+        session.delete(row)
+        session.flush()
+        return True

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk.errors import Conflict
-from helpdesk.members import require_member
+from helpdesk.members import Roster
 from helpdesk.models import Team, TeamMember
 
 
@@ -45,29 +44,18 @@ def delete_team(session: Session, team: Team) -> None:
     session.flush()
 
 
+ROSTER = Roster(TeamMember, "team_id")
+
+
 def team_members(session: Session, team: Team) -> list[uuid.UUID]:
-    return list(
-        session.scalars(
-            select(TeamMember.user_id)
-            .where(TeamMember.team_id == team.id)
-            .order_by(TeamMember.created_at, TeamMember.user_id)
-        )
-    )
+    return ROSTER.members(session, team.id)
 
 
 def add_team_member(
     session: Session, team: Team, *, account_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
-    require_member(session, account_id=account_id, user_id=user_id)
-    if session.get(TeamMember, (team.id, user_id)) is None:
-        session.add(TeamMember(team_id=team.id, user_id=user_id))
-        session.flush()
+    ROSTER.add(session, team.id, account_id=account_id, user_id=user_id)
 
 
 def remove_team_member(session: Session, team: Team, *, user_id: uuid.UUID) -> bool:
-    row = session.get(TeamMember, (team.id, user_id))
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    return ROSTER.remove(session, team.id, user_id=user_id)
