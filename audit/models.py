@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import TenantBase, UuidPrimaryKey, utcnow
 
-ACTOR_TYPES = ("user", "api_token", "system")
+#: ``automation``: a rule acting (its id is the rule's).
+ACTOR_TYPES = ("user", "api_token", "automation", "system")
 
 #: The trigger function and triggers, with ``{schema}`` standing for the tenant schema.
 APPEND_ONLY_FUNCTION = (
@@ -40,7 +41,9 @@ APPEND_ONLY_DDL = (APPEND_ONLY_FUNCTION, APPEND_ONLY_ROW_TRIGGER, APPEND_ONLY_TR
 class AuditEntry(UuidPrimaryKey, TenantBase):
     __tablename__ = "audit_log"
     __table_args__ = (
-        CheckConstraint("actor_type IN ('user', 'api_token', 'system')", name="actor_type"),
+        CheckConstraint(
+            "actor_type IN ('user', 'api_token', 'automation', 'system')", name="actor_type"
+        ),
         Index("ix_audit_log_target", "target_type", "target_id"),
     )
 

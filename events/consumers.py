@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from core.redis import redis_client
+from events import subscribers
 from events.names import ALL
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def deliver(
         subject_id=_uuid(subject_id),
         payload=payload,
     )
+    subscribers.load()
     redis = redis_client()
     ran: list[str] = []
     failed: list[tuple[str, Exception]] = []

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from audit.service import Actor
 from crm.models import Contact
 from events import names
-from events.outbox import emit
 from helpdesk import states
+from helpdesk.activity import conversation_event
 from helpdesk.errors import Conflict, InvalidField
 from helpdesk.members import require_member
 from helpdesk.models import Channel, Conversation, Team
@@ -51,13 +51,12 @@ def _emit(
     name: str,
     payload: dict[str, Any],
 ) -> None:
-    emit(
+    conversation_event(
         session,
+        conversation_id=conversation.id,
         account_id=account_id,
-        name=name,
         actor=actor,
-        subject_type="conversation",
-        subject_id=conversation.id,
+        name=name,
         payload=payload,
     )
 

@@ -1,0 +1,20 @@
+"""The modules whose consumers subscribe to the event stream.
+
+Consumers register themselves when their module is imported (``@consumer(...)``); the
+dispatch job imports this list first, so a worker runs every consumer whatever else it
+happened to import. Names, not imports: the domain packages depend on ``events``, never
+the other way round.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+MODULES: tuple[str, ...] = ()
+
+
+@cache
+def load() -> None:
+    for module in MODULES:
+        importlib.import_module(module)
