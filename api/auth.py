@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import functools
 import uuid
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from flask import current_app, g, request
 from sqlalchemy import select
 
 from api.base import Blueprint
 from api.errors import fail
-from audit.service import Actor
+from audit.service import Actor, record_change
 from core.redis import redis_client
 from identity.api_tokens import TokenRefused, looks_like_token
 from identity.api_tokens import resolve as resolve_api_token
@@ -270,6 +270,21 @@ def current_actor(user_id: uuid.UUID | None = None) -> Actor:
         ip=request.remote_addr,
         user_agent=request.user_agent.string or None,
         request_id=g.get("request_id"),
+    )
+
+
+def audit_change(
+    target_type: str, action: str, target_id: Any, *, before: Any = None, after: Any = None
+) -> None:
+    """Log ``<target_type>.<action>`` by the current actor in this request's transaction."""
+    record_change(
+        db.session,
+        actor=current_actor(),
+        action=f"{target_type}.{action}",
+        target_type=target_type,
+        target_id=target_id,
+        before=before,
+        after=after,
     )
 
 

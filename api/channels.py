@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import requires, tenant_blueprint
+from api.auth import audit_change, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.helpdesk_errors import fail_for
+from audit.service import snapshot
 from helpdesk.channels import (
     add_inbox_member,
     create_channel,
@@ -78,6 +80,14 @@ class InboxMembers(Schema):
     user_ids = ma.fields.List(ma.fields.UUID(), required=True)
 
 
+def _audited(channel: Channel) -> dict:
+    """What the audit log keeps of a channel: secrets only as ``{"set": true}``."""
+    return {**snapshot(channel, omit=("config",)), "config": public_config(channel)}
+
+
+_log = partial(audit_change, "channel")
+
+
 def _channel_or_404(channel_id: uuid.UUID) -> Channel:
     channel = get_channel(db.session, channel_id)
     if channel is None:
@@ -100,6 +110,7 @@ class Channels(MethodView):
     def post(self, data):
         """Create a channel"""
         channel = create_channel(db.session, **data)
+        _log("created", channel.id, after=_audited(channel))
         db.session.commit()
         return channel
 
@@ -117,7 +128,10 @@ class ChannelById(MethodView):
     @requires("channels:manage")
     def patch(self, data, channel_id):
         """Change a channel (config is merged)"""
-        channel = update_channel(db.session, _channel_or_404(channel_id), **data)
+        channel = _channel_or_404(channel_id)
+        before = _audited(channel)
+        update_channel(db.session, channel, **data)
+        _log("updated", channel.id, before=before, after=_audited(channel))
         db.session.commit()
         return channel
 
@@ -126,10 +140,13 @@ class ChannelById(MethodView):
     @requires("channels:manage")
     def delete(self, channel_id):
         """Delete a channel without conversations"""
+        channel = _channel_or_404(channel_id)
+        before = _audited(channel)
         try:
-            delete_channel(db.session, _channel_or_404(channel_id))
+            delete_channel(db.session, channel)
         except HelpdeskError as exc:
             fail_for(exc)
+        _log("deleted", channel_id, before=before)
         db.session.commit()
 
 
@@ -148,9 +165,11 @@ class ChannelMembers(MethodView):
         """Attach a member to a channel's inbox"""
         channel = _channel_or_404(channel_id)
         try:
-            add_inbox_member(db.session, channel, account_id=g.account.id, **data)
+            added = add_inbox_member(db.session, channel, account_id=g.account.id, **data)
         except HelpdeskError as exc:
             fail_for(exc)
+        if added:
+            _log("member_added", channel.id, after={"user_id": data["user_id"]})
         db.session.commit()
         return {"user_ids": inbox_members(db.session, channel)}
 
@@ -163,4 +182,5 @@ class ChannelMember(MethodView):
         """Detach a member from a channel's inbox"""
         if not remove_inbox_member(db.session, _channel_or_404(channel_id), user_id=user_id):
             fail(404, "inbox_member_not_found", "That user is not attached to this channel.")
+        _log("member_removed", channel_id, before={"user_id": user_id})
         db.session.commit()

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 
 import marshmallow as ma
+from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import requires, tenant_blueprint
+from api.auth import current_actor, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, paginate
@@ -70,6 +71,10 @@ def _conflict(exc: ContactConflict):
     )
 
 
+def _context() -> dict:
+    return {"account_id": g.account.id, "actor": current_actor()}
+
+
 def _contact_or_404(contact_id: uuid.UUID) -> Contact:
     contact = get_contact(db.session, contact_id)
     if contact is None:
@@ -94,7 +99,7 @@ class Contacts(MethodView):
     def post(self, data):
         """Create a contact"""
         try:
-            contact = create_contact(db.session, **data)
+            contact = create_contact(db.session, **_context(), **data)
         except ContactConflict as exc:
             _conflict(exc)
         db.session.commit()
@@ -117,7 +122,7 @@ class ContactById(MethodView):
         """Change some fields of a contact"""
         contact = _contact_or_404(contact_id)
         try:
-            update_contact(db.session, contact, **data)
+            update_contact(db.session, contact, **_context(), **data)
         except ContactConflict as exc:
             _conflict(exc)
         db.session.commit()
@@ -127,5 +132,5 @@ class ContactById(MethodView):
     @requires("contacts:delete")
     def delete(self, contact_id):
         """Delete a contact"""
-        delete_contact(db.session, _contact_or_404(contact_id))
+        delete_contact(db.session, _contact_or_404(contact_id), **_context())
         db.session.commit()

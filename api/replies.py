@@ -10,11 +10,12 @@ from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import requires, tenant_blueprint
+from api.auth import audit_change, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.helpdesk_errors import fail_for
 from api.listing import ORDERED_OPS, TEXT_OPS, Field, ListArgs, Listing, page_schema, paginate
+from audit.service import snapshot
 from helpdesk.errors import HelpdeskError
 from helpdesk.replies import (
     VARIABLES,
@@ -165,6 +166,7 @@ class CannedResponses(MethodView):
             canned = create_canned_response(db.session, **data)
         except HelpdeskError as exc:
             fail_for(exc)
+        audit_change("canned_response", "created", canned.id, after=snapshot(canned))
         db.session.commit()
         return canned
 
@@ -184,10 +186,12 @@ class CannedResponseById(MethodView):
     def patch(self, data, canned_id):
         """Change a canned response"""
         canned = _canned_or_404(canned_id)
+        before = snapshot(canned)
         try:
             update_canned_response(db.session, canned, **data)
         except HelpdeskError as exc:
             fail_for(exc)
+        audit_change("canned_response", "updated", canned.id, before=before, after=snapshot(canned))
         db.session.commit()
         return canned
 
@@ -195,7 +199,10 @@ class CannedResponseById(MethodView):
     @requires("replies:manage")
     def delete(self, canned_id):
         """Delete a canned response"""
-        delete_row(db.session, _canned_or_404(canned_id))
+        canned = _canned_or_404(canned_id)
+        before = snapshot(canned)
+        delete_row(db.session, canned)
+        audit_change("canned_response", "deleted", canned_id, before=before)
         db.session.commit()
 
 
@@ -219,6 +226,7 @@ class Templates(MethodView):
             template = create_template(db.session, **data)
         except HelpdeskError as exc:
             fail_for(exc)
+        audit_change("template", "created", template.id, after=snapshot(template))
         db.session.commit()
         return template
 
@@ -238,10 +246,12 @@ class TemplateById(MethodView):
     def patch(self, data, template_id):
         """Change a message template"""
         template = _template_or_404(template_id)
+        before = snapshot(template)
         try:
             update_template(db.session, template, **data)
         except HelpdeskError as exc:
             fail_for(exc)
+        audit_change("template", "updated", template.id, before=before, after=snapshot(template))
         db.session.commit()
         return template
 
@@ -249,7 +259,10 @@ class TemplateById(MethodView):
     @requires("replies:manage")
     def delete(self, template_id):
         """Delete a message template"""
-        delete_row(db.session, _template_or_404(template_id))
+        template = _template_or_404(template_id)
+        before = snapshot(template)
+        delete_row(db.session, template)
+        audit_change("template", "deleted", template_id, before=before)
         db.session.commit()
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import requires, tenant_blueprint
+from api.auth import audit_change, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.helpdesk_errors import fail_for
+from audit.service import snapshot
 from helpdesk.errors import HelpdeskError
 from helpdesk.models import Team
 from helpdesk.teams import (
@@ -54,6 +56,9 @@ class TeamMemberIn(Schema):
     user_id = ma.fields.UUID(required=True)
 
 
+_log = partial(audit_change, "team")
+
+
 def _team_or_404(team_id: uuid.UUID) -> Team:
     team = get_team(db.session, team_id)
     if team is None:
@@ -79,6 +84,7 @@ class Teams(MethodView):
             team = create_team(db.session, **data)
         except HelpdeskError as exc:
             fail_for(exc)
+        _log("created", team.id, after=snapshot(team))
         db.session.commit()
         return team
 
@@ -97,10 +103,13 @@ class TeamById(MethodView):
     @requires("teams:manage")
     def patch(self, data, team_id):
         """Change a team"""
+        team = _team_or_404(team_id)
+        before = snapshot(team)
         try:
-            team = update_team(db.session, _team_or_404(team_id), **data)
+            update_team(db.session, team, **data)
         except HelpdeskError as exc:
             fail_for(exc)
+        _log("updated", team.id, before=before, after=snapshot(team))
         db.session.commit()
         return team
 
@@ -108,7 +117,10 @@ class TeamById(MethodView):
     @requires("teams:manage")
     def delete(self, team_id):
         """Delete a team (its conversations keep going, without a team)"""
-        delete_team(db.session, _team_or_404(team_id))
+        team = _team_or_404(team_id)
+        before = snapshot(team)
+        delete_team(db.session, team)
+        _log("deleted", team_id, before=before)
         db.session.commit()
 
 
@@ -121,9 +133,11 @@ class TeamMembers(MethodView):
         """Add a member of the account to a team"""
         team = _team_or_404(team_id)
         try:
-            add_team_member(db.session, team, account_id=g.account.id, **data)
+            added = add_team_member(db.session, team, account_id=g.account.id, **data)
         except HelpdeskError as exc:
             fail_for(exc)
+        if added:
+            _log("member_added", team.id, after={"user_id": data["user_id"]})
         db.session.commit()
         return team
 
@@ -136,4 +150,5 @@ class TeamMember(MethodView):
         """Remove a member from a team"""
         if not remove_team_member(db.session, _team_or_404(team_id), user_id=user_id):
             fail(404, "team_member_not_found", "That user is not in this team.")
+        _log("member_removed", team_id, before={"user_id": user_id})
         db.session.commit()

@@ -74,3 +74,39 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     """Only the keys whose values differ, as ``(before, after)``."""
     keys = [key for key in after if _plain(before.get(key)) != _plain(after.get(key))]
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def snapshot(row: Any, *, omit: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A row's columns as the log keeps them: timestamps and ``omit`` (secrets) left out."""
+    skip = {"created_at", "updated_at", *omit}
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+
+
+def record_change(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry | None:
+    """Log a creation (no ``before``), a deletion (no ``after``) or an update.
+
+    An update keeps only the keys that changed and logs nothing when none did, so a
+    PATCH that resends the same values leaves no noise in the log.
+    """
+    if before is not None and after is not None:
+        before, after = changes(before, after)
+        if not after:
+            return None
+    return record(
+        session,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=before,
+        after=after,
+    )

@@ -1,4 +1,8 @@
-"""Contact rules shared by the API, workers and CLI. Callers own the transaction."""
+"""Contact rules shared by the API, workers and CLI. Callers own the transaction.
+
+Every change emits its event (contact.created / updated / deleted) in the caller's
+transaction, so automation and realtime see exactly what committed.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from audit.service import Actor
 from crm.models import Contact
+from events import names
+from events.outbox import emit
 
 _PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 _UNIQUE_FIELDS = {"uq_contacts_email": "email", "uq_contacts_phone": "phone"}
+_FIELDS = ("name", "email", "phone", "company")
 
 
 class ContactConflict(Exception):
@@ -48,20 +56,80 @@ def _flush(session: Session, contact: Contact) -> Contact:
     return contact
 
 
-def create_contact(session: Session, **fields: Any) -> Contact:
-    return _flush(session, Contact(**_normalised(fields)))
+def _emit(
+    session: Session,
+    contact: Contact,
+    *,
+    account_id: uuid.UUID,
+    actor: Actor,
+    name: str,
+    payload: dict[str, list[Any]],
+) -> None:
+    emit(
+        session,
+        account_id=account_id,
+        name=name,
+        actor=actor,
+        subject_type="contact",
+        subject_id=contact.id,
+        payload=payload,
+    )
+
+
+def create_contact(
+    session: Session, *, account_id: uuid.UUID, actor: Actor, **fields: Any
+) -> Contact:
+    contact = _flush(session, Contact(**_normalised(fields)))
+    payload = {key: [None, getattr(contact, key)] for key in _FIELDS}
+    _emit(
+        session,
+        contact,
+        account_id=account_id,
+        actor=actor,
+        name=names.CONTACT_CREATED,
+        payload=payload,
+    )
+    return contact
 
 
 def get_contact(session: Session, contact_id: uuid.UUID) -> Contact | None:
     return session.get(Contact, contact_id)
 
 
-def update_contact(session: Session, contact: Contact, **changes: Any) -> Contact:
+def update_contact(
+    session: Session, contact: Contact, *, account_id: uuid.UUID, actor: Actor, **changes: Any
+) -> Contact:
+    changed = {}
     for key, value in _normalised(changes).items():
-        setattr(contact, key, value)
-    return _flush(session, contact)
+        before = getattr(contact, key)
+        if before != value:
+            setattr(contact, key, value)
+            changed[key] = [before, value]
+    if not changed:
+        return contact
+    contact = _flush(session, contact)
+    _emit(
+        session,
+        contact,
+        account_id=account_id,
+        actor=actor,
+        name=names.CONTACT_UPDATED,
+        payload=changed,
+    )
+    return contact
 
 
-def delete_contact(session: Session, contact: Contact) -> None:
+def delete_contact(
+    session: Session, contact: Contact, *, account_id: uuid.UUID, actor: Actor
+) -> None:
+    payload = {key: [getattr(contact, key), None] for key in _FIELDS}
     session.delete(contact)
     session.flush()
+    _emit(
+        session,
+        contact,
+        account_id=account_id,
+        actor=actor,
+        name=names.CONTACT_DELETED,
+        payload=payload,
+    )

@@ -91,9 +91,9 @@ def inbox_members(session: Session, channel: Channel) -> list[uuid.UUID]:
 
 def add_inbox_member(
     session: Session, channel: Channel, *, account_id: uuid.UUID, user_id: uuid.UUID
-) -> None:
+) -> bool:
     """Attach a member of the account to the channel's inbox (idempotent)."""
-    INBOX.add(session, channel.id, account_id=account_id, user_id=user_id)
+    return INBOX.add(session, channel.id, account_id=account_id, user_id=user_id)
 
 
 def remove_inbox_member(session: Session, channel: Channel, *, user_id: uuid.UUID) -> bool:

@@ -46,13 +46,15 @@ class Roster:
 
     def add(
         self, session: Session, parent_id: uuid.UUID, *, account_id: uuid.UUID, user_id: uuid.UUID
-    ) -> None:
-        """Attach a member of the account (idempotent)."""
+    ) -> bool:
+        """Attach a member of the account (idempotent): False when already attached."""
         require_member(session, account_id=account_id, user_id=user_id)
         key = {self.parent_key: parent_id, "user_id": user_id}
-        if session.get(self.link, key) is None:
-            session.add(self.link(**key))
-            session.flush()
+        if session.get(self.link, key) is not None:
+            return False
+        session.add(self.link(**key))
+        session.flush()
+        return True
 
     def remove(self, session: Session, parent_id: uuid.UUID, *, user_id: uuid.UUID) -> bool:
         row = session.get(self.link, {self.parent_key: parent_id, "user_id": user_id})

@@ -53,8 +53,8 @@ def team_members(session: Session, team: Team) -> list[uuid.UUID]:
 
 def add_team_member(
     session: Session, team: Team, *, account_id: uuid.UUID, user_id: uuid.UUID
-) -> None:
-    ROSTER.add(session, team.id, account_id=account_id, user_id=user_id)
+) -> bool:
+    return ROSTER.add(session, team.id, account_id=account_id, user_id=user_id)
 
 
 def remove_team_member(session: Session, team: Team, *, user_id: uuid.UUID) -> bool:

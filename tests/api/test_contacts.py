@@ -5,6 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
+
+from events.outbox import OutboxEvent
+from tenants.db import db
 
 
 def create(client, member, **fields):
@@ -157,3 +161,49 @@ def test_agents_may_not_delete_contacts_but_admins_may(client, account, agent, a
     assert client.get(agent.url(url), headers=agent.headers).status_code == 200
     admin = add_member(account.account_id, "admin")
     assert client.delete(admin.url(url), headers=admin.headers).status_code == 204
+
+
+def contact_events(app, member):
+    with app.app_context():
+        rows = db.session.scalars(
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.account_id == uuid.UUID(member.account_id),
+                OutboxEvent.subject_type == "contact",
+            )
+            .order_by(OutboxEvent.occurred_at)
+        )
+        return [(e.name, str(e.subject_id), e.actor_id, e.payload) for e in rows]
+
+
+def test_every_contact_change_emits_its_event_with_before_and_after(
+    app, client, account, agent, other_account
+):
+    contact = create(client, agent, email="ada@example.com").json
+    url = agent.url(f"/contacts/{contact['id']}")
+    client.patch(url, json={"company": "Engines", "name": "Ada Lovelace"}, headers=agent.headers)
+    client.patch(url, json={"company": "Engines"}, headers=agent.headers)  # no change: no event
+    client.delete(account.url(f"/contacts/{contact['id']}"), headers=account.headers)
+
+    created, updated, deleted = contact_events(app, account)
+    agent_id, owner_id = uuid.UUID(agent.user_id), uuid.UUID(account.user_id)
+    assert created[:3] == ("contact.created", contact["id"], agent_id)
+    assert created[3]["email"] == [None, "ada@example.com"]
+    assert updated[:3] == ("contact.updated", contact["id"], agent_id)
+    assert updated[3] == {"company": [None, "Engines"]}
+    assert deleted[:3] == ("contact.deleted", contact["id"], owner_id)
+    assert deleted[3]["name"] == ["Ada Lovelace", None]
+    assert contact_events(app, other_account) == []
+
+
+def test_a_refused_contact_change_emits_nothing(app, client, account):
+    create(client, account, email="taken@example.com")
+    other = create(client, account, email="free@example.com").json
+    before = contact_events(app, account)
+    refused = client.patch(
+        account.url(f"/contacts/{other['id']}"),
+        json={"email": "taken@example.com"},
+        headers=account.headers,
+    )
+    assert refused.status_code == 409
+    assert contact_events(app, account) == before

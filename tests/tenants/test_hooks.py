@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 
+from audit.service import SYSTEM
 from crm.service import ContactConflict, create_contact
 from tenants.db import db
 from tenants.hooks import after_commit
@@ -35,10 +36,11 @@ def test_a_rolled_back_savepoint_keeps_the_outer_transactions_callbacks(app, acc
     calls = []
     with app.app_context():
         schema = app.extensions["turumba.registry"].get(uuid.UUID(account.account_id))
+        who = {"account_id": schema.id, "actor": SYSTEM}
         with activated(schema.schema_name):
-            create_contact(db.session, name="One", email="one@example.test")
+            create_contact(db.session, **who, name="One", email="one@example.test")
             after_commit(db.session, lambda: calls.append("kept"))
             with contextlib.suppress(ContactConflict):
-                create_contact(db.session, name="Two", email="one@example.test")
+                create_contact(db.session, **who, name="Two", email="one@example.test")
             db.session.commit()
     assert calls == ["kept"]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import ProgrammingError
 
+from audit.service import SYSTEM
 from crm.models import Contact
 from crm.service import create_contact
 from tenants.db import db
@@ -32,9 +33,9 @@ def two_tenants(app, account, other_account):
     with app.app_context():
         ours, theirs = record(account), record(other_account)
         with tenant_session(ours) as session:
-            create_contact(session, name="Ours")
+            create_contact(session, account_id=ours.id, actor=SYSTEM, name="Ours")
         with tenant_session(theirs) as session:
-            create_contact(session, name="Theirs")
+            create_contact(session, account_id=theirs.id, actor=SYSTEM, name="Theirs")
         yield ours, theirs
 
 
@@ -56,7 +57,7 @@ def test_a_pooled_connection_carries_no_tenant_to_its_next_user(make_app, accoun
     with app.app_context():
         ours, theirs = record(account), record(other_account)
         with tenant_session(ours) as session:
-            create_contact(session, name="Only ours")
+            create_contact(session, account_id=ours.id, actor=SYSTEM, name="Only ours")
             first_pid = session.scalar(select(func.pg_backend_pid()))
         with db.engine.connect() as conn:
             assert conn.scalar(select(func.pg_backend_pid())) == first_pid
@@ -97,7 +98,7 @@ def test_tenant_session_restores_the_previous_tenant_and_rolls_back_on_error(two
     with activated(ours.schema_name):
         with pytest.raises(RuntimeError, match="boom"), tenant_session(theirs) as session:
             assert current_schema() == theirs.schema_name
-            create_contact(session, name="Never committed")
+            create_contact(session, account_id=theirs.id, actor=SYSTEM, name="Never committed")
             raise RuntimeError("boom")
         assert current_schema() == ours.schema_name
     assert current_schema() is None
