@@ -17,10 +17,13 @@ from api.helpdesk_errors import fail_for
 from audit.service import snapshot
 from helpdesk.channels import (
     add_inbox_member,
+    attach_team,
     create_channel,
     delete_channel,
+    detach_team,
     get_channel,
     inbox_members,
+    inbox_teams,
     public_config,
     remove_inbox_member,
     update_channel,
@@ -78,6 +81,14 @@ class InboxMemberIn(Schema):
 
 class InboxMembers(Schema):
     user_ids = ma.fields.List(ma.fields.UUID(), required=True)
+
+
+class InboxTeamIn(Schema):
+    team_id = ma.fields.UUID(required=True)
+
+
+class InboxTeams(Schema):
+    team_ids = ma.fields.List(ma.fields.UUID(), required=True)
 
 
 def _audited(channel: Channel) -> dict:
@@ -183,4 +194,40 @@ class ChannelMember(MethodView):
         if not remove_inbox_member(db.session, _channel_or_404(channel_id), user_id=user_id):
             fail(404, "inbox_member_not_found", "That user is not attached to this channel.")
         _log("member_removed", channel_id, before={"user_id": user_id})
+        db.session.commit()
+
+
+@blp.route("/<uuid:channel_id>/teams")
+class ChannelTeams(MethodView):
+    @blp.response(200, InboxTeams)
+    @requires("conversations:read")
+    def get(self, channel_id):
+        """List the teams attached to a channel's inbox"""
+        return {"team_ids": inbox_teams(db.session, _channel_or_404(channel_id))}
+
+    @blp.arguments(InboxTeamIn)
+    @blp.response(200, InboxTeams)
+    @requires("channels:manage")
+    def post(self, data, channel_id):
+        """Attach a team to a channel's inbox (its members work the inbox)"""
+        channel = _channel_or_404(channel_id)
+        try:
+            attached = attach_team(db.session, channel, **data)
+        except HelpdeskError as exc:
+            fail_for(exc)
+        if attached:
+            _log("team_attached", channel.id, after={"team_id": data["team_id"]})
+        db.session.commit()
+        return {"team_ids": inbox_teams(db.session, channel)}
+
+
+@blp.route("/<uuid:channel_id>/teams/<uuid:team_id>")
+class ChannelTeam(MethodView):
+    @blp.response(204)
+    @requires("channels:manage")
+    def delete(self, channel_id, team_id):
+        """Detach a team from a channel's inbox"""
+        if not detach_team(db.session, _channel_or_404(channel_id), team_id=team_id):
+            fail(404, "inbox_team_not_found", "That team is not attached to this channel.")
+        _log("team_detached", channel_id, before={"team_id": team_id})
         db.session.commit()

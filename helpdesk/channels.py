@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select, union
 from sqlalchemy.orm import Session
 
-from helpdesk.errors import Conflict
+from helpdesk.errors import Conflict, InvalidField
 from helpdesk.members import Roster
-from helpdesk.models import Channel, ChannelMember, Conversation
+from helpdesk.models import Channel, ChannelMember, ChannelTeam, Conversation, Team, TeamMember
 
 #: Config keys that are write-only: stored, never returned (shown as ``{"set": true}``).
 SECRET_KEYS: dict[str, frozenset[str]] = {
@@ -98,3 +98,56 @@ def add_inbox_member(
 
 def remove_inbox_member(session: Session, channel: Channel, *, user_id: uuid.UUID) -> bool:
     return INBOX.remove(session, channel.id, user_id=user_id)
+
+
+def inbox_teams(session: Session, channel: Channel) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(ChannelTeam.team_id)
+            .where(ChannelTeam.channel_id == channel.id)
+            .order_by(ChannelTeam.created_at, ChannelTeam.team_id)
+        )
+    )
+
+
+def attach_team(session: Session, channel: Channel, *, team_id: uuid.UUID) -> bool:
+    """Attach a team to the channel's inbox (idempotent): False when already attached."""
+    if session.get(Team, team_id) is None:
+        raise InvalidField("team_id", "no such team")
+    key = {"channel_id": channel.id, "team_id": team_id}
+    if session.get(ChannelTeam, key) is not None:
+        return False
+    session.add(ChannelTeam(**key))
+    session.flush()
+    return True
+
+
+def detach_team(session: Session, channel: Channel, *, team_id: uuid.UUID) -> bool:
+    row = session.get(ChannelTeam, {"channel_id": channel.id, "team_id": team_id})
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def channels_worked_by(user_id: uuid.UUID) -> Select:
+    """The ids of the channels whose inbox ``user_id`` works: attached directly or
+    through a team attached to the channel. A subquery for ``IN (...)`` filters."""
+    return union(
+        select(ChannelMember.channel_id).where(ChannelMember.user_id == user_id),
+        select(ChannelTeam.channel_id)
+        .join(TeamMember, TeamMember.team_id == ChannelTeam.team_id)
+        .where(TeamMember.user_id == user_id),
+    )
+
+
+def inbox_agents(session: Session, channel_id: uuid.UUID) -> list[uuid.UUID]:
+    """Everyone working the channel's inbox (directly or through a team), in a stable order."""
+    query = union(
+        select(ChannelMember.user_id).where(ChannelMember.channel_id == channel_id),
+        select(TeamMember.user_id)
+        .join(ChannelTeam, ChannelTeam.team_id == TeamMember.team_id)
+        .where(ChannelTeam.channel_id == channel_id),
+    )
+    return sorted(session.scalars(query))

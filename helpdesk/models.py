@@ -77,6 +77,20 @@ class ChannelMember(TenantBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ChannelTeam(TenantBase):
+    """A team attached to a channel's inbox: its members work that inbox too."""
+
+    __tablename__ = "channel_teams"
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Team(UuidPrimaryKey, Timestamps, TenantBase):
     __tablename__ = "teams"
 

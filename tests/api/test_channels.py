@@ -6,6 +6,10 @@ import uuid
 
 import pytest
 
+from helpdesk.channels import channels_worked_by, inbox_agents
+from tenants.registry import registry
+from tenants.session import tenant_session
+
 
 def create(client, member, **fields):
     body = {"type": "email", "name": "Support", **fields}
@@ -109,7 +113,7 @@ def test_foreign_channels_are_indistinguishable_from_missing_ones(
 ):
     me = request.getfixturevalue(who)
     theirs = create(client, other_account, config={"smtp_password": "x"}).json
-    for path in ("", "/members"):
+    for path in ("", "/members", "/teams"):
         answers = [
             client.get(me.url(f"/channels/{cid}{path}"), headers=me.headers)
             for cid in (theirs["id"], uuid.uuid4())
@@ -125,3 +129,50 @@ def test_foreign_channels_are_indistinguishable_from_missing_ones(
         other_account.url(f"/channels/{theirs['id']}"), headers=other_account.headers
     )
     assert still.json["name"] == "Support"
+
+
+def test_teams_attached_to_an_inbox_bring_their_members(app, client, account, agent, add_member):
+    second = add_member(account.account_id, "agent")
+    channel = create(client, account).json
+    team = client.post(account.url("/teams"), json={"name": "Tier 1"}, headers=account.headers)
+    team_id = team.json["id"]
+    client.post(
+        account.url(f"/teams/{team_id}/members"),
+        json={"user_id": second.user_id},
+        headers=account.headers,
+    )
+    base = account.url(f"/channels/{channel['id']}")
+    client.post(base + "/members", json={"user_id": agent.user_id}, headers=account.headers)
+    attached = client.post(base + "/teams", json={"team_id": team_id}, headers=account.headers)
+    assert attached.status_code == 200 and attached.json["team_ids"] == [team_id]
+    again = client.post(base + "/teams", json={"team_id": team_id}, headers=account.headers)
+    assert again.json["team_ids"] == [team_id]
+    assert client.get(base + "/teams", headers=agent.headers).json["team_ids"] == [team_id]
+
+    with app.app_context(), tenant_session(registry().get(uuid.UUID(account.account_id))) as s:
+        working = inbox_agents(s, uuid.UUID(channel["id"]))
+        assert working == sorted([uuid.UUID(agent.user_id), uuid.UUID(second.user_id)])
+        worked = s.scalars(channels_worked_by(uuid.UUID(second.user_id))).all()
+        assert [str(c) for c in worked] == [channel["id"]]
+
+    assert client.delete(f"{base}/teams/{team_id}", headers=account.headers).status_code == 204
+    gone = client.delete(f"{base}/teams/{team_id}", headers=account.headers)
+    assert gone.status_code == 404 and gone.json["code"] == "inbox_team_not_found"
+    with app.app_context(), tenant_session(registry().get(uuid.UUID(account.account_id))) as s:
+        assert inbox_agents(s, uuid.UUID(channel["id"])) == [uuid.UUID(agent.user_id)]
+
+
+def test_only_managers_attach_teams_and_only_their_accounts_teams(
+    client, account, agent, other_account
+):
+    channel = create(client, account).json
+    url = account.url(f"/channels/{channel['id']}/teams")
+    theirs = client.post(
+        other_account.url("/teams"), json={"name": "Theirs"}, headers=other_account.headers
+    ).json
+    ours = client.post(account.url("/teams"), json={"name": "Ours"}, headers=account.headers).json
+    denied = client.post(url, json={"team_id": ours["id"]}, headers=agent.headers)
+    assert denied.status_code == 403
+    foreign = client.post(url, json={"team_id": theirs["id"]}, headers=account.headers)
+    assert foreign.status_code == 422 and foreign.json["errors"]["team_id"] == ["no such team"]
+    assert client.get(url, headers=account.headers).json["team_ids"] == []

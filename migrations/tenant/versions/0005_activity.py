@@ -1,4 +1,4 @@
-"""activity: conversation timelines; automation rules as audit actors
+"""activity: conversation timelines; teams on channel inboxes; automation as audit actor
 
 Revision ID: t0005
 Revises: t0004
@@ -40,6 +40,23 @@ def upgrade() -> None:
         "conversation_activities",
         ["conversation_id", "created_at", "id"],
     )
+    op.create_table(
+        "channel_teams",
+        sa.Column("channel_id", sa.Uuid(), nullable=False),
+        sa.Column("team_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("channel_id", "team_id", name="pk_channel_teams"),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name="fk_channel_teams_channel_id_channels",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], name="fk_channel_teams_team_id_teams", ondelete="CASCADE"
+        ),
+    )
+    op.create_index("ix_channel_teams_team_id", "channel_teams", ["team_id"])
     op.drop_constraint("ck_audit_log_actor_type", "audit_log", type_="check")
     op.create_check_constraint("ck_audit_log_actor_type", "audit_log", ACTORS)
 
@@ -49,4 +66,5 @@ def downgrade() -> None:
     op.create_check_constraint(
         "ck_audit_log_actor_type", "audit_log", "actor_type IN ('user', 'api_token', 'system')"
     )
+    op.drop_table("channel_teams")
     op.drop_table("conversation_activities")
