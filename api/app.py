@@ -7,6 +7,7 @@ from flask import Flask
 from api import (
     accounts,
     api_tokens,
+    assignment,
     audit,
     authentication,
     channels,
@@ -26,6 +27,8 @@ from api import (
     roles,
     sessions,
     settings,
+    sla,
+    tags,
     teams,
     verification,
 )
@@ -63,10 +66,14 @@ BLUEPRINTS = (
     roles.blp,
     roles.catalogue,
     channels.blp,
+    assignment.blp,
     teams.blp,
     conversations.blp,
     replies.blp,
     inbox.blp,
+    sla.blp,
+    tags.blp,
+    tags.contact_tags,
 )
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
+import redis
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from api.base import Blueprint
 from api.errors import fail
@@ -24,16 +26,17 @@ from identity.api_tokens import resolve as resolve_api_token
 from identity.models import User
 from identity.permissions import PERMISSIONS
 from identity.roles import access_in
-from identity.sessions import Opened, open_session
+from identity.sessions import REVOKED_KEY, SEEN_KEY, Opened, open_session
 from identity.sessions import is_revoked as session_is_revoked
 from identity.sessions import touch_if_due as touch_session_if_due
-from identity.tokens import InvalidToken, TokenIssuer
+from identity.tokens import AccessClaims, InvalidToken, TokenIssuer
 from tenants.db import db, utcnow
 from tenants.models import AccountStatus
-from tenants.registry import registry
+from tenants.registry import ASK, GENERATION_KEY, registry
 from tenants.scope import activate, deactivate
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="turumba"'}
+_REFUSED = {"WWW-Authenticate": 'Bearer realm="turumba", error="invalid_token"'}
 
 
 def token_issuer() -> TokenIssuer:
@@ -68,12 +71,22 @@ def issue_tokens(user_id: uuid.UUID, opened: Opened | None = None) -> dict:
     }
 
 
-def authenticate(*, account_id: uuid.UUID | None = None) -> uuid.UUID:
-    """The user id from a valid ``Authorization: Bearer`` access token, or a 401.
+@dataclass(frozen=True)
+class SessionFlags:
+    """What Redis says about an access token's session, read in one round trip.
 
-    An API token (``tt_…``) is accepted only when ``account_id`` names the account being
-    entered (``enter_account``); its creator is the user (see :func:`_api_token`).
+    ``revoked`` is None when Redis could not answer (the database decides then);
+    ``seen`` says the session's use was recorded less than a minute ago; ``generation``
+    is the account registry's, for :meth:`tenants.registry.Registry.get` (``ASK`` when
+    it was not read).
     """
+
+    revoked: bool | None
+    seen: bool
+    generation: Any = ASK
+
+
+def _bearer_token() -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         fail(
@@ -82,50 +95,99 @@ def authenticate(*, account_id: uuid.UUID | None = None) -> uuid.UUID:
             "Send an access token: Authorization: Bearer <token>.",
             headers=_CHALLENGE,
         )
-    token = token.strip()
-    if request.environ.get("turumba.verified_token") == token:  # checked in this request
-        return g.user_id
-    if looks_like_token(token):
-        return _api_token(token, account_id)
-    refused = {"WWW-Authenticate": 'Bearer realm="turumba", error="invalid_token"'}
+    return token.strip()
+
+
+def _access_claims(token: str) -> AccessClaims:
     try:
-        claims = token_issuer().verify(token)
+        return token_issuer().verify(token)
     except InvalidToken:
         fail(
             401,
             "invalid_token",
             "The access token is invalid or has expired; log in again.",
-            headers=refused,
+            headers=_REFUSED,
         )
-    # Own short-lived connection: the caller's session may be about to enter a tenant.
-    with db.engine.connect() as conn:
-        if claims.session_id is not None and session_is_revoked(
-            conn, redis_client(), claims.session_id
-        ):
+
+
+def _session_flags(claims: AccessClaims, *, generation: bool = False) -> SessionFlags:
+    """The session's revocation and last-seen marks (and the registry's generation, when
+    asked) in one pipelined Redis round trip."""
+    if claims.session_id is None and not generation:
+        return SessionFlags(revoked=False, seen=True)
+    pipe = redis_client().pipeline(transaction=False)
+    if claims.session_id is not None:
+        pipe.exists(REVOKED_KEY.format(claims.session_id))
+        pipe.exists(SEEN_KEY.format(claims.session_id))
+    if generation:
+        pipe.get(GENERATION_KEY)
+    try:
+        replies = pipe.execute()
+    except redis.RedisError:
+        return SessionFlags(revoked=None, seen=True)
+    if claims.session_id is None:
+        return SessionFlags(revoked=False, seen=True, generation=replies[0])
+    return SessionFlags(
+        revoked=bool(replies[0]),
+        seen=bool(replies[1]),
+        generation=replies[2] if generation else ASK,
+    )
+
+
+def _admit(conn: Connection, token: str, claims: AccessClaims, flags: SessionFlags) -> None:
+    """Refuse a revoked session, a deleted user, or a token older than the last password
+    change; note the session's use (at most once a minute, on its own connection).
+
+    ``conn`` runs the user's query: plain Core on a connection, no ORM on the hot path.
+    """
+    if claims.session_id is not None:
+        revoked = flags.revoked
+        if revoked is None:  # Redis did not answer: the database decides
+            revoked = session_is_revoked(conn, redis_client(), claims.session_id)
+        if revoked:
             fail(
                 401,
                 "session_revoked",
                 "This session was signed out; log in again.",
-                headers=refused,
+                headers=_REFUSED,
             )
-        state = conn.execute(
-            select(User.deleted_at, User.password_changed_at).where(User.id == claims.user_id)
-        ).first()
-        if state is not None and state.deleted_at is not None:
-            fail(401, "user_deleted", "This user has been deleted.", headers=refused)
-        changed = state.password_changed_at if state is not None else None
-        if changed is not None and claims.issued_at < changed.timestamp():
-            fail(
-                401,
-                "password_changed",
-                "The password changed after this token was issued; log in again.",
-                headers=refused,
-            )
-        if claims.session_id is not None and state is not None:
-            touch_session_if_due(conn, redis_client(), claims.session_id)
+    state = conn.execute(
+        select(User.deleted_at, User.password_changed_at).where(User.id == claims.user_id)
+    ).first()
+    if state is not None and state.deleted_at is not None:
+        fail(401, "user_deleted", "This user has been deleted.", headers=_REFUSED)
+    changed = state.password_changed_at if state is not None else None
+    if changed is not None and claims.issued_at < changed.timestamp():
+        fail(
+            401,
+            "password_changed",
+            "The password changed after this token was issued; log in again.",
+            headers=_REFUSED,
+        )
+    if claims.session_id is not None and state is not None and not flags.seen:
+        with db.engine.connect() as own:  # a commit of its own, whatever the request does
+            touch_session_if_due(own, redis_client(), claims.session_id)
     g.user_id = claims.user_id
     g.session_id = claims.session_id
     request.environ["turumba.verified_token"] = token
+
+
+def authenticate() -> uuid.UUID:
+    """The user id from a valid ``Authorization: Bearer`` access token, or a 401.
+
+    API tokens (``tt_…``) are refused here: they work only inside their account
+    (:func:`enter_account`), where their creator is the user (see :func:`_api_token`).
+    """
+    token = _bearer_token()
+    if request.environ.get("turumba.verified_token") == token:  # checked in this request
+        return g.user_id
+    if looks_like_token(token):
+        return _api_token(token, None)
+    claims = _access_claims(token)
+    flags = _session_flags(claims)
+    # Own short-lived connection: the caller's session may be about to enter a tenant.
+    with db.engine.connect() as conn:
+        _admit(conn, token, claims, flags)
     return claims.user_id
 
 
@@ -155,11 +217,30 @@ def require_verified() -> User:
 
 
 def enter_account(account_id: uuid.UUID) -> None:
-    user_id = authenticate(account_id=account_id)
-    record = registry().get(account_id)
-    if record is None or record.status is AccountStatus.DELETED:
+    """Authenticate the caller and make ``account_id`` the request's tenant, or refuse.
+
+    An access token costs one Redis round trip (its session's marks and the registry's
+    generation, pipelined) and one transaction on the request's own session: the user's
+    state and the membership are read in the tenant transaction that the view goes on
+    using. The refusals keep their order: 401s first, then 404, then 403.
+    """
+    token = _bearer_token()
+    api_token = looks_like_token(token)
+    if api_token:
+        user_id = _api_token(token, account_id)
+        record = registry().get(account_id)
+    else:
+        claims = _access_claims(token)
+        flags = _session_flags(claims, generation=True)
+        record = registry().get(account_id, generation=flags.generation)
+    live = record is not None and record.status is not AccountStatus.DELETED
+    if live:
+        g.tenant_token = activate(record.schema_name)
+    if not api_token:
+        _admit(db.session.connection(), token, claims, flags)  # the tenant's transaction
+        user_id = claims.user_id
+    if not live:
         _no_such_account()
-    g.tenant_token = activate(record.schema_name)
     access = access_in(db.session, account_id=account_id, user_id=user_id)
     if access is None:
         _no_such_account()
@@ -296,14 +377,13 @@ _API_TOKEN_REFUSALS = {
 
 def _api_token(token: str, account_id: uuid.UUID | None) -> uuid.UUID:
     """Authenticate an API token for ``account_id``; the token's creator is the user."""
-    refused = {"WWW-Authenticate": 'Bearer realm="turumba", error="invalid_token"'}
     if account_id is None:
         fail(
             401,
             "api_token_not_allowed",
             "API tokens work only on their account's endpoints (/v1/accounts/{id}/...); "
             "log in as a user for this one.",
-            headers=refused,
+            headers=_REFUSED,
         )
     try:
         with db.engine.connect() as conn:  # own connection: the session may enter a tenant
@@ -312,7 +392,7 @@ def _api_token(token: str, account_id: uuid.UUID | None) -> uuid.UUID:
         code, message = _API_TOKEN_REFUSALS.get(
             exc.reason, ("invalid_token", "The API token is not valid.")
         )
-        fail(401, code, message, headers=refused)
+        fail(401, code, message, headers=_REFUSED)
     if resolved.account_id != account_id:
         _no_such_account()
     g.user_id = resolved.created_by

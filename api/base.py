@@ -157,6 +157,17 @@ class Api(flask_smorest.Api):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's ``arguments``, with the schema instantiated once, here.
+
+        Given a class, webargs builds a new instance for every request, and marshmallow
+        deep-copies every declared field to do so; schemas hold no per-call state, so one
+        instance serves every request (and documents the same way).
+        """
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, **kwargs)
+
     def errors(self, *statuses: int):
         """Document further error responses of an endpoint, all in the envelope.
 

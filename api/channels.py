@@ -13,7 +13,7 @@ from sqlalchemy import select
 from api.auth import audit_change, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
-from api.helpdesk_errors import fail_for
+from api.helpdesk_errors import refusals_answered
 from audit.service import snapshot
 from helpdesk.channels import (
     add_inbox_member,
@@ -28,7 +28,6 @@ from helpdesk.channels import (
     remove_inbox_member,
     update_channel,
 )
-from helpdesk.errors import HelpdeskError
 from helpdesk.models import CHANNEL_TYPES, Channel
 from tenants.db import db
 
@@ -153,10 +152,8 @@ class ChannelById(MethodView):
         """Delete a channel without conversations"""
         channel = _channel_or_404(channel_id)
         before = _audited(channel)
-        try:
+        with refusals_answered():
             delete_channel(db.session, channel)
-        except HelpdeskError as exc:
-            fail_for(exc)
         _log("deleted", channel_id, before=before)
         db.session.commit()
 
@@ -175,10 +172,8 @@ class ChannelMembers(MethodView):
     def post(self, data, channel_id):
         """Attach a member to a channel's inbox"""
         channel = _channel_or_404(channel_id)
-        try:
+        with refusals_answered():
             added = add_inbox_member(db.session, channel, account_id=g.account.id, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         if added:
             _log("member_added", channel.id, after={"user_id": data["user_id"]})
         db.session.commit()
@@ -211,10 +206,8 @@ class ChannelTeams(MethodView):
     def post(self, data, channel_id):
         """Attach a team to a channel's inbox (its members work the inbox)"""
         channel = _channel_or_404(channel_id)
-        try:
+        with refusals_answered():
             attached = attach_team(db.session, channel, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         if attached:
             _log("team_attached", channel.id, after={"team_id": data["team_id"]})
         db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 from api.errors import fail
@@ -15,3 +17,12 @@ def fail_for(exc: HelpdeskError) -> NoReturn:
         errors = {exc.field: [exc.message]} if exc.field else None
         fail(409, exc.code, exc.message, errors=errors)
     raise exc
+
+
+@contextmanager
+def refusals_answered() -> Iterator[None]:
+    """A service's refusal inside the block answers as its HTTP error (422 or 409)."""
+    try:
+        yield
+    except HelpdeskError as exc:
+        fail_for(exc)

@@ -23,8 +23,10 @@ class InboxArgs(Schema):
         load_default="all",
         validate=ma.validate.OneOf(TABS),
         metadata={
-            "description": "`mine` (assigned to the caller), `unassigned`, or `all` (open to "
-            "everyone with `conversations:read` for now)"
+            "description": "`mine` (assigned to the caller), `unassigned`, `all` (every "
+            "conversation with `conversations:read_all`, else those of the caller's channel "
+            "inboxes and teams and those assigned to them) or `mentions` (where the caller "
+            "was @mentioned)"
         },
     )
     status = ma.fields.List(
@@ -40,6 +42,10 @@ class InboxArgs(Schema):
         ma.fields.String(validate=ma.validate.OneOf(PRIORITIES)),
         metadata={"description": "Repeatable"},
     )
+    tag = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "A tag name; repeatable: conversations carrying all of them"},
+    )
     sort = ma.fields.String(load_default=DEFAULT_SORT, validate=ma.validate.OneOf(tuple(SORTS)))
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
     per_page = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=100))
@@ -50,12 +56,28 @@ class InboxItem(ConversationOut):
     last_message_preview = ma.fields.String(
         allow_none=True, metadata={"description": "The start of the newest message or note"}
     )
+    unread_count = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "Messages the caller has not read: inbound ones and other "
+            "people's replies and notes after the caller's read mark"
+        },
+    )
 
 
-class InboxCounts(ma.Schema):
+class TabCounts(ma.Schema):
     mine = ma.fields.Integer(required=True)
     unassigned = ma.fields.Integer(required=True)
     all = ma.fields.Integer(required=True)
+    mentions = ma.fields.Integer(required=True)
+
+
+class InboxCounts(TabCounts):
+    unread = ma.fields.Nested(
+        TabCounts,
+        required=True,
+        metadata={"description": "Per tab, the conversations with messages unread by the caller"},
+    )
 
 
 class InboxPage(ma.Schema):
@@ -76,18 +98,25 @@ class Inbox(MethodView):
     def get(self, args):
         """List the inbox: one tab of conversations with the counts of every tab
 
-        Filters (`status`, `channel_id`, `team_id`, `priority`) apply to the items and to
+        Filters (`status`, `channel_id`, `team_id`, `priority`, `tag`) apply to the items and to
         `counts`; the tab only to the items. Without `status`, resolved and closed
         conversations are left out.
+
+        The `all` tab (and its count) shows every conversation only to callers with
+        `conversations:read_all` (owners and admins); for the others it covers the
+        conversations of the channel inboxes and teams they belong to and those assigned
+        to them. `unassigned` is the shared queue, open to every reader.
         """
         return list_inbox(
             db.session,
             user_id=g.get("user_id"),
             tab=args["tab"],
+            read_all="conversations:read_all" in g.permissions,
             statuses=args.get("status"),
             channel_id=args.get("channel_id"),
             team_id=args.get("team_id"),
             priorities=args.get("priority"),
+            tags=args.get("tag"),
             sort=args["sort"],
             page=args["page"],
             per_page=args["per_page"],

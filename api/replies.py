@@ -13,10 +13,9 @@ from sqlalchemy import select
 from api.auth import audit_change, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
-from api.helpdesk_errors import fail_for
+from api.helpdesk_errors import refusals_answered
 from api.listing import ORDERED_OPS, TEXT_OPS, Field, ListArgs, Listing, page_schema, paginate
 from audit.service import snapshot
-from helpdesk.errors import HelpdeskError
 from helpdesk.replies import (
     VARIABLES,
     CannedResponse,
@@ -162,10 +161,8 @@ class CannedResponses(MethodView):
     @requires("replies:manage")
     def post(self, data):
         """Create a canned response"""
-        try:
+        with refusals_answered():
             canned = create_canned_response(db.session, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         audit_change("canned_response", "created", canned.id, after=snapshot(canned))
         db.session.commit()
         return canned
@@ -187,10 +184,8 @@ class CannedResponseById(MethodView):
         """Change a canned response"""
         canned = _canned_or_404(canned_id)
         before = snapshot(canned)
-        try:
+        with refusals_answered():
             update_canned_response(db.session, canned, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         audit_change("canned_response", "updated", canned.id, before=before, after=snapshot(canned))
         db.session.commit()
         return canned
@@ -222,10 +217,8 @@ class Templates(MethodView):
     @requires("replies:manage")
     def post(self, data):
         """Create a message template"""
-        try:
+        with refusals_answered():
             template = create_template(db.session, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         audit_change("template", "created", template.id, after=snapshot(template))
         db.session.commit()
         return template
@@ -247,10 +240,8 @@ class TemplateById(MethodView):
         """Change a message template"""
         template = _template_or_404(template_id)
         before = snapshot(template)
-        try:
+        with refusals_answered():
             update_template(db.session, template, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         audit_change("template", "updated", template.id, before=before, after=snapshot(template))
         db.session.commit()
         return template
@@ -274,7 +265,7 @@ class TemplatePreview(MethodView):
     def post(self, data, template_id):
         """Render a template with a conversation's data, or with sample values"""
         template = _template_or_404(template_id)
-        try:
+        with refusals_answered():
             context = preview_context(
                 db.session,
                 account_name=g.account.name,
@@ -282,5 +273,3 @@ class TemplatePreview(MethodView):
                 conversation_id=data.get("conversation_id"),
             )
             return render_template(template, context)
-        except HelpdeskError as exc:
-            fail_for(exc)

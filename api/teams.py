@@ -13,9 +13,8 @@ from sqlalchemy import select
 from api.auth import audit_change, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
-from api.helpdesk_errors import fail_for
+from api.helpdesk_errors import refusals_answered
 from audit.service import snapshot
-from helpdesk.errors import HelpdeskError
 from helpdesk.models import Team
 from helpdesk.teams import (
     add_team_member,
@@ -80,10 +79,8 @@ class Teams(MethodView):
     @requires("teams:manage")
     def post(self, data):
         """Create a team"""
-        try:
+        with refusals_answered():
             team = create_team(db.session, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         _log("created", team.id, after=snapshot(team))
         db.session.commit()
         return team
@@ -105,10 +102,8 @@ class TeamById(MethodView):
         """Change a team"""
         team = _team_or_404(team_id)
         before = snapshot(team)
-        try:
+        with refusals_answered():
             update_team(db.session, team, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         _log("updated", team.id, before=before, after=snapshot(team))
         db.session.commit()
         return team
@@ -132,10 +127,8 @@ class TeamMembers(MethodView):
     def post(self, data, team_id):
         """Add a member of the account to a team"""
         team = _team_or_404(team_id)
-        try:
+        with refusals_answered():
             added = add_team_member(db.session, team, account_id=g.account.id, **data)
-        except HelpdeskError as exc:
-            fail_for(exc)
         if added:
             _log("member_added", team.id, after={"user_id": data["user_id"]})
         db.session.commit()

@@ -92,12 +92,13 @@ def record_change(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry | None:
-    """Log a creation (no ``before``), a deletion (no ``after``) or an update.
+    """Log a creation (no ``before``), a deletion (no ``after``) or a change.
 
-    An update keeps only the keys that changed and logs nothing when none did, so a
-    PATCH that resends the same values leaves no noise in the log.
+    Two snapshots of the same record (the same keys on both sides) are an update: only
+    the keys that changed are kept and nothing is logged when none did, so a PATCH that
+    resends the same values leaves no noise in the log.
     """
-    if before is not None and after is not None:
+    if before is not None and after is not None and before.keys() == after.keys():
         before, after = changes(before, after)
         if not after:
             return None

@@ -26,18 +26,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import insert
-from support import bench_app
+from support import bench_app, provision
 
 from migrations import TENANT_TREE, tenant_head
-from provisioning.ddl import tenant_schema_script
 from provisioning.fleet import migrate_fleet
 from tenants.db import db
-from tenants.models import Account, AccountStatus
-from tenants.naming import schema_for
 
 NEW_REVISION = "tb_source"
 
@@ -84,33 +79,6 @@ def build_tree(directory: Path) -> Path:
     source = REVISION_SOURCE.format(revision=NEW_REVISION, down=tenant_head())
     (tree / "versions" / "9999_bench_source.py").write_text(source)
     return tree
-
-
-def provision(engine, count: int, batch: int = 25) -> list[str]:
-    """``count`` accounts with their schemas, many per transaction (setup, not measured)."""
-    head = tenant_head()
-    schemas: list[str] = []
-    for start in range(0, count, batch):
-        rows = []
-        for index in range(start, min(start + batch, count)):
-            account_id = uuid.uuid4()
-            rows.append(
-                {
-                    "id": account_id,
-                    "name": f"Bench {index}",
-                    "slug": f"bench-{index}",
-                    "schema_name": schema_for(account_id),
-                    "status": AccountStatus.ACTIVE,
-                    "plan": "free",
-                    "schema_revision": head,
-                }
-            )
-        with engine.begin() as conn:
-            conn.execute(insert(Account.__table__), rows)
-            script = ";\n".join(tenant_schema_script(row["schema_name"]) for row in rows)
-            conn.exec_driver_sql(script)
-        schemas.extend(row["schema_name"] for row in rows)
-    return schemas
 
 
 def reset(engine, schemas: list[str], revision: str, batch: int = 50) -> None:
@@ -166,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
 def run(engine, args, tree: Path) -> int:
     head = tenant_head()
     print(f"provisioning {args.tenants} tenants ...", file=sys.stderr, flush=True)
-    seconds, schemas = timed(lambda: provision(engine, args.tenants))
+    seconds, accounts = timed(lambda: provision(engine, args.tenants))
+    schemas = [account["schema_name"] for account in accounts]
     print(f"  {seconds:.1f} s", file=sys.stderr, flush=True)
 
     def migrate(processes: int) -> float:

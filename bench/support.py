@@ -3,18 +3,28 @@
 Environment: ``TURUMBA_BENCH_DATABASE_URL`` (a maintenance database to create the bench
 database in) and ``TURUMBA_BENCH_REDIS_URL``; both default to the test servers'
 variables, then to the machine's local PostgreSQL and Redis.
+
+Also: accounts provisioned in bulk (:func:`provision`), and the real server, gunicorn
+with the production settings, on the bench database (:func:`serve`).
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +34,12 @@ if str(ROOT) not in sys.path:
 from api.app import create_app  # noqa: E402
 from core.config import Config  # noqa: E402
 from core.keys import generate_signing_key  # noqa: E402
+from migrations import tenant_head  # noqa: E402
+from provisioning.ddl import tenant_schema_script  # noqa: E402
 from provisioning.fleet import upgrade_public  # noqa: E402
 from tenants.db import db  # noqa: E402
+from tenants.models import Account, AccountStatus  # noqa: E402
+from tenants.naming import schema_for  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -69,3 +83,129 @@ def bench_app(**overrides) -> Iterator:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def provision(engine, count: int, batch: int = 25) -> list[dict]:
+    """``count`` accounts with their schemas, many per transaction (setup, not measured).
+
+    Returns the registry rows written (``id``, ``schema_name``, ...).
+    """
+    head = tenant_head()
+    accounts: list[dict] = []
+    for start in range(0, count, batch):
+        rows = []
+        for index in range(start, min(start + batch, count)):
+            account_id = uuid.uuid4()
+            rows.append(
+                {
+                    "id": account_id,
+                    "name": f"Bench {index}",
+                    "slug": f"bench-{index}",
+                    "schema_name": schema_for(account_id),
+                    "status": AccountStatus.ACTIVE,
+                    "plan": "free",
+                    "schema_revision": head,
+                }
+            )
+        with engine.begin() as conn:
+            conn.execute(insert(Account.__table__), rows)
+            script = ";\n".join(tenant_schema_script(row["schema_name"]) for row in rows)
+            conn.exec_driver_sql(script)
+        accounts.extend(rows)
+    return accounts
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU time the processes ``pids`` have used so far (gone ones: 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def workers(self) -> list[int]:
+        return children(self.pid)
+
+
+@contextmanager
+def serve(app, **env: str) -> Iterator[Server]:
+    """The real server on the bench app's database and Redis (yields its URL and pid).
+
+    gunicorn runs with the production settings (:mod:`core.gunicorn_conf`); ``env``
+    overrides ``TURUMBA_*`` variables (``TURUMBA_WEB_PROCESSES="2"``...). Its log goes to a
+    file, printed if it fails to start.
+    """
+    config = app.extensions["turumba.config"]
+    port = _free_port()
+    environ = {
+        **os.environ,
+        "TURUMBA_DATABASE_URL": config.database_url,
+        "TURUMBA_REDIS_URL": config.redis_url,
+        "TURUMBA_JWT_PRIVATE_KEY": config.jwt_private_key,
+        "TURUMBA_ACCESS_TOKEN_TTL": str(config.access_token_ttl),
+        "TURUMBA_HOST": "127.0.0.1",
+        "TURUMBA_PORT": str(port),
+        **env,
+    }
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.NamedTemporaryFile("w+", prefix="turumba-bench-server-", suffix=".log") as log:
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        server = subprocess.Popen(
+            [gunicorn, "-c", "python:core.gunicorn_conf", "wsgi:app"],
+            env=environ,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_ready(base, server, log)
+            yield Server(base, server.pid)
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_ready(base: str, server: subprocess.Popen, log, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    log.seek(0)
+    raise RuntimeError(f"the server did not start:\n{log.read()[-4000:]}")

@@ -57,14 +57,8 @@ def run() -> int:
             subprocess.Popen(
                 [
                     str(BIN / "gunicorn"),
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    env.get("TURUMBA_THREADS", "8"),
-                    "--workers",
-                    env.get("TURUMBA_WEB_PROCESSES", "2"),
-                    "--bind",
-                    f"{host}:{port}",
+                    "--config",
+                    "python:core.gunicorn_conf",  # production's settings; binds host:port
                     "--control-socket",
                     str(data / "gunicorn.ctl"),
                     "wsgi:app",

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask.cli import AppGroup
 
 from events.relay import DEFAULT_BATCH, RelayError, relay_forever, relay_once
+from events.retention import KEEP, prune
+from events.timers import fire_due
 from tenants.db import db
 
-events_cli = AppGroup("events", help="The event stream: relay the outbox to consumers.")
+events_cli = AppGroup(
+    "events", help="The event stream: relay the outbox to consumers, fire due timers."
+)
 
 
 @events_cli.command("relay")
@@ -22,10 +28,14 @@ events_cli = AppGroup("events", help="The event stream: relay the outbox to cons
     help="Seconds to wait when nothing is pending.",
 )
 def relay_command(once: bool, batch: int, interval: float) -> None:
-    """Publish pending outbox events (continuously, or --once)."""
+    """Publish pending outbox events and fire due timers (continuously, or --once)."""
     if not once:
         relay_forever(db.session, limit=batch, interval=interval)
         return
+    fired = 0
+    while count := fire_due(limit=batch):
+        fired += count
+    click.echo(f"fired {fired} timers")
     total = 0
     try:
         while published := relay_once(db.session, limit=batch):
@@ -33,3 +43,17 @@ def relay_command(once: bool, batch: int, interval: float) -> None:
     except RelayError as exc:
         raise click.ClickException(f"{exc} ({total} published before)") from exc
     click.echo(f"published {total} events")
+
+
+@events_cli.command("prune")
+@click.option(
+    "--days",
+    default=KEEP.days,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Keep what was published or fired within this many days.",
+)
+def prune_command(days: int) -> None:
+    """Delete published outbox events and fired timers older than --days."""
+    counts = prune(db.session, keep=timedelta(days=days))
+    click.echo(f"pruned {counts['events']} events and {counts['timers']} timers")

@@ -7,6 +7,8 @@ CONVERSATION_UPDATED = "conversation.updated"
 CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
 CONVERSATION_ASSIGNED = "conversation.assigned"
 CONVERSATION_MERGED = "conversation.merged"
+CONVERSATION_SPLIT = "conversation.split"
+CONVERSATION_READ = "conversation.read"
 MESSAGE_CREATED = "message.created"
 MESSAGE_UPDATED = "message.updated"
 CONTACT_CREATED = "contact.created"
@@ -16,6 +18,8 @@ TAG_ADDED = "tag.added"
 TAG_REMOVED = "tag.removed"
 SLA_WARNING = "sla.warning"
 SLA_BREACHED = "sla.breached"
+AGENT_AVAILABILITY_CHANGED = "agent.availability_changed"
+ASSIGNMENT_POLICY_UPDATED = "assignment_policy.updated"
 
 ALL = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)

@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from core.jobs import enqueue
 from core.redis import redis_client
 from events.outbox import OutboxEvent
+from events.retention import PRUNE_EVERY, prune
+from events.timers import fire_due
 from tenants.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -136,11 +138,32 @@ def relay_forever(
     limit: int = DEFAULT_BATCH,
     interval: float = 0.5,
     should_stop: Callable[[], bool] = lambda: False,
+    timer_interval: float = 1.0,
 ) -> None:
     """Relay until ``should_stop()``: a full batch goes on at once, otherwise sleep
-    ``interval``; while Redis is down, back off up to 30 seconds."""
+    ``interval``; while Redis is down, back off up to 30 seconds.
+
+    Every ``timer_interval`` seconds it also fires the due timers (:mod:`events.timers`),
+    so whatever runs the relay keeps deadlines and wake-ups on time, Redis up or down;
+    every hour it prunes what is long done (:mod:`events.retention`).
+    """
     backoff = interval
+    timers_at = 0.0
+    prune_at = time.monotonic() + PRUNE_EVERY
     while not should_stop():
+        if time.monotonic() >= prune_at:
+            prune_at = time.monotonic() + PRUNE_EVERY
+            try:
+                prune(session)
+            except Exception:
+                session.rollback()
+                log.exception("event relay: pruning failed")
+        if time.monotonic() >= timers_at:
+            timers_at = time.monotonic() + timer_interval
+            try:
+                fire_due(limit=limit)
+            except Exception:  # the database is away: the relay pass below will say so
+                log.exception("event relay: firing timers failed")
         try:
             published = relay_once(session, limit=limit)
         except RelayError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("helpdesk.assignment", "helpdesk.sla.tracking", "helpdesk.snooze")
 
 
 @cache

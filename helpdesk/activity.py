@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.service import Actor
 from events.outbox import emit
+from helpdesk.errors import InvalidField
 from tenants.db import TenantBase, UuidPrimaryKey, utcnow
 
 MAX_LIMIT = 100
@@ -91,15 +92,17 @@ def list_activity(
     after: uuid.UUID | None = None,
     limit: int = 50,
 ) -> tuple[list[ConversationActivity], bool]:
-    """Oldest first, at most ``limit``, from just after the entry ``after``."""
+    """Oldest first, at most ``limit``, from just after the entry ``after`` (refused when
+    it is not one of this conversation's, as a message cursor is)."""
     key = tuple_(ConversationActivity.created_at, ConversationActivity.id)
     query = select(ConversationActivity).where(
         ConversationActivity.conversation_id == conversation_id
     )
     if after is not None:
         cursor = session.get(ConversationActivity, after)
-        if cursor is not None and cursor.conversation_id == conversation_id:
-            query = query.where(key > tuple_(cursor.created_at, cursor.id))
+        if cursor is None or cursor.conversation_id != conversation_id:
+            raise InvalidField("after", "no such entry in this conversation's activity")
+        query = query.where(key > tuple_(cursor.created_at, cursor.id))
     rows = list(
         session.scalars(
             query.order_by(ConversationActivity.created_at, ConversationActivity.id).limit(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import Select, func, select, union, union_all
 from sqlalchemy.orm import Session
 
 from helpdesk.errors import Conflict, InvalidField
@@ -143,11 +143,23 @@ def channels_worked_by(user_id: uuid.UUID) -> Select:
 
 
 def inbox_agents(session: Session, channel_id: uuid.UUID) -> list[uuid.UUID]:
-    """Everyone working the channel's inbox (directly or through a team), in a stable order."""
-    query = union(
-        select(ChannelMember.user_id).where(ChannelMember.channel_id == channel_id),
-        select(TeamMember.user_id)
+    """Everyone working the channel's inbox (directly or through a team), in the order
+    they joined it (round-robin assignment goes round in this order)."""
+    joined = union_all(
+        select(ChannelMember.user_id, ChannelMember.created_at.label("since")).where(
+            ChannelMember.channel_id == channel_id
+        ),
+        select(
+            TeamMember.user_id,
+            func.greatest(ChannelTeam.created_at, TeamMember.created_at).label("since"),
+        )
         .join(ChannelTeam, ChannelTeam.team_id == TeamMember.team_id)
         .where(ChannelTeam.channel_id == channel_id),
+    ).subquery()
+    return list(
+        session.scalars(
+            select(joined.c.user_id)
+            .group_by(joined.c.user_id)
+            .order_by(func.min(joined.c.since), joined.c.user_id)
+        )
     )
-    return sorted(session.scalars(query))

@@ -6,6 +6,7 @@ the changed fields as ``{"field": [before, after]}``.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,10 @@ from helpdesk.errors import Conflict, InvalidField
 from helpdesk.members import require_member
 from helpdesk.models import Channel, Conversation, Team
 from tenants.db import utcnow
+
+ATTRIBUTE_KEY = re.compile(r"[a-z0-9_]{1,64}")
+MAX_ATTRIBUTES = 50
+SCALARS = (str, int, float, bool)
 
 
 def _plain(value: Any) -> Any:
@@ -120,6 +125,29 @@ def create_conversation(
     return conversation
 
 
+def _merged_attributes(
+    current: dict[str, Any], patch: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``current`` with ``patch`` applied (``None`` removes a key) and the changed keys.
+
+    Typed definitions come later (the CRM's custom fields); until then only the shape is
+    checked, so whoever reads the values (filters, automation) meets no nested surprises.
+    """
+    for key, value in patch.items():
+        if not ATTRIBUTE_KEY.fullmatch(key):
+            raise InvalidField("custom_attributes", f"{key!r}: keys are [a-z0-9_], 1 to 64")
+        values = value if isinstance(value, list) else [value]
+        if value is not None and not all(isinstance(v, SCALARS) for v in values):
+            raise InvalidField(
+                "custom_attributes", f"{key!r}: a value is a string, number, boolean or a list"
+            )
+    merged = {k: v for k, v in {**current, **patch}.items() if v is not None}
+    if len(merged) > MAX_ATTRIBUTES:
+        raise InvalidField("custom_attributes", f"at most {MAX_ATTRIBUTES} keys")
+    keys = [k for k in patch if current.get(k) != merged.get(k)]
+    return merged, [{k: current.get(k) for k in keys}, {k: merged.get(k) for k in keys}]
+
+
 def update_conversation(
     session: Session,
     conversation: Conversation,
@@ -128,12 +156,24 @@ def update_conversation(
     actor: Actor,
     **changes: Any,
 ) -> Conversation:
-    """Change ``subject``, ``priority`` or ``team_id``."""
-    unknown = set(changes) - {"subject", "priority", "team_id"}
+    """Change ``subject``, ``priority``, ``team_id`` or ``custom_attributes``.
+
+    ``custom_attributes`` is merged key by key (``None`` removes a key); the event
+    carries the changed keys only, as ``[{key: before}, {key: after}]``.
+    """
+    unknown = set(changes) - {"subject", "priority", "team_id", "custom_attributes"}
     if unknown:
         raise TypeError(f"not changeable here: {sorted(unknown)}")
     _check_references(session, account_id=account_id, fields=changes)
+    attributes = None
+    if "custom_attributes" in changes:
+        merged, attributes = _merged_attributes(
+            conversation.custom_attributes, changes.pop("custom_attributes")
+        )
     changed = _set(conversation, changes)
+    if attributes and attributes[1]:
+        conversation.custom_attributes = merged
+        changed["custom_attributes"] = attributes
     if changed:
         session.flush()
         _emit(
@@ -156,15 +196,21 @@ def change_status(
     status: str,
     snoozed_until: datetime | None = None,
 ) -> Conversation:
-    """Move along the lifecycle (:mod:`helpdesk.states`); refuse what it does not allow."""
+    """Move along the lifecycle (:mod:`helpdesk.states`); refuse what it does not allow.
+
+    Snoozing without ``snoozed_until`` means until the contact's next message (which
+    :func:`helpdesk.messages.post_message` turns into a wake-up); with it, a future time.
+    """
     states.check(conversation.status, status)
     if status == states.ASSIGNED and conversation.assignee_id is None:
         raise Conflict(
             "assignee_required", "Assign the conversation to someone first.", "assignee_id"
         )
     if status == states.SNOOZED:
-        if snoozed_until is None or snoozed_until <= utcnow():
-            raise InvalidField("snoozed_until", "a future time is required to snooze")
+        if snoozed_until is not None and snoozed_until <= utcnow():
+            raise InvalidField(
+                "snoozed_until", "must be in the future (or left out: until the next reply)"
+            )
     elif snoozed_until is not None:
         raise InvalidField("snoozed_until", "only for status snoozed")
     changes: dict[str, Any] = {
@@ -195,11 +241,14 @@ def assign(
     account_id: uuid.UUID,
     actor: Actor,
     assignee_id: uuid.UUID | None,
+    policy: str | None = None,
 ) -> Conversation:
     """Assign to a member (or unassign with None).
 
     An ``open`` conversation becomes ``assigned``; an ``assigned`` one left without an
     assignee goes back to ``open`` (a status_changed event follows the assigned one).
+    ``policy`` names the automatic assignment policy that chose the assignee, so the
+    event and the timeline tell a rotation's pick from a person's.
     """
     if assignee_id is not None:
         require_member(session, account_id=account_id, user_id=assignee_id, field="assignee_id")
@@ -213,7 +262,7 @@ def assign(
         account_id=account_id,
         actor=actor,
         name=names.CONVERSATION_ASSIGNED,
-        payload=changed,
+        payload={**changed, "policy": policy} if policy else changed,
     )
     follow = None
     if assignee_id is not None and conversation.status == states.OPEN:

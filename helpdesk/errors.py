@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+Row = TypeVar("Row")
+
 
 class HelpdeskError(Exception):
     pass
@@ -24,3 +31,19 @@ class Conflict(HelpdeskError):
         self.code = code
         self.message = message
         self.field = field
+
+
+def save_unique(
+    session: Session, row: Row, *, constraint: str, code: str, field: str, message: str = ""
+) -> Row:
+    """Add and flush ``row`` in a savepoint; a clash on the unique ``constraint`` becomes
+    ``Conflict(code)`` naming ``field``, and the caller's transaction stays usable."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig.diag, "constraint_name", None) == constraint:
+            raise Conflict(code, message or f"Another one has this {field}.", field) from exc
+        raise
+    return row

@@ -16,11 +16,13 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from helpdesk.tags import ConversationTag, Tag
 from tenants.db import TenantBase, Timestamps, UuidPrimaryKey, utcnow
 
 CHANNEL_TYPES = ("email", "sms", "in_app", "webhook")
@@ -136,6 +138,21 @@ class Conversation(UuidPrimaryKey, Timestamps, TenantBase):
     first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Added by revision t0006: sort_order puts them after the timestamps, where ALTER
+    # TABLE ADD COLUMN put them, so provisioned and migrated schemas stay identical.
+    #: Free-form ``{key: scalar or list of scalars}`` (see ``update_conversation``).
+    custom_attributes: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb"), sort_order=20
+    )
+    #: Set on a conversation merged into another (it is closed; see helpdesk.merging).
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("conversations.id", ondelete="SET NULL"), index=True, sort_order=20
+    )
+    #: Sorted by name. Read-only here (helpdesk.tags changes them); lists load them with
+    #: ``selectinload`` so a page costs one extra query, not one per conversation.
+    tags: Mapped[list[Tag]] = relationship(
+        Tag, secondary=ConversationTag.__table__, order_by=Tag.key, viewonly=True
+    )
 
 
 class Message(UuidPrimaryKey, TenantBase):
@@ -159,3 +176,6 @@ class Message(UuidPrimaryKey, TenantBase):
     delivery_status: Mapped[str] = mapped_column(String(16))
     failure_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The sanitised HTML version of ``body``, when the sender had one
+    #: (added by t0009, so last in the table).
+    body_html: Mapped[str | None] = mapped_column(Text)

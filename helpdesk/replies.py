@@ -15,11 +15,10 @@ from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import String, Text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crm.models import Contact
-from helpdesk.errors import Conflict, InvalidField
+from helpdesk.errors import InvalidField, save_unique
 from helpdesk.models import Conversation
 from identity.models import User
 from tenants.db import TenantBase, Timestamps, UuidPrimaryKey
@@ -127,26 +126,14 @@ def render(source: str, context: dict[str, Any], *, field: str = "body") -> str:
 # -- services -------------------------------------------------------------------------
 
 
-def _flush(session: Session, row: Any, constraint: str, code: str, field: str) -> Any:
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError as exc:
-        if getattr(exc.orig.diag, "constraint_name", None) == constraint:
-            raise Conflict(code, f"Another one has this {field}.", field) from exc
-        raise
-    return row
-
-
 def _save_canned(session: Session, canned: CannedResponse) -> CannedResponse:
     check_source(canned.body, field="body")
-    return _flush(
+    return save_unique(
         session,
         canned,
-        "uq_canned_responses_short_code",
-        "canned_response_short_code_taken",
-        "short_code",
+        constraint="uq_canned_responses_short_code",
+        code="canned_response_short_code_taken",
+        field="short_code",
     )
 
 
@@ -173,7 +160,9 @@ def _save_template(session: Session, template: Template) -> Template:
     if template.subject is not None:
         used |= set(check_source(template.subject, field="subject"))
     template.variables = sorted(used)
-    return _flush(session, template, "uq_templates_name", "template_name_taken", "name")
+    return save_unique(
+        session, template, constraint="uq_templates_name", code="template_name_taken", field="name"
+    )
 
 
 def create_template(

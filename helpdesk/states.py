@@ -4,13 +4,14 @@
 
     open ──► assigned ──► pending ──► resolved ──► closed
       ▲  ╲       ▲  ╲        ▲           │
-      │   ╲──────┼───╲───────┼──► snoozed (until a time)
+      │   ╲──────┼───╲───────┼──► snoozed (until a time or the next reply)
       └──────────┴───────────┴── reopen ◄┘
 
 Every non-final status may move to any other working status (``open``, ``assigned``,
 ``pending``, ``snoozed``) or to ``resolved``; ``resolved`` may be reopened or closed;
-``closed`` is final. ``assigned`` needs an assignee, ``snoozed`` a future time. Staying
-in the same status is not a transition.
+``closed`` is final. ``assigned`` needs an assignee; ``snoozed`` takes a future time, or
+none to mean "until the contact's next message". Staying in the same status is not a
+transition.
 """
 
 from __future__ import annotations

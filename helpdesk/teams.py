@@ -5,24 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from helpdesk.errors import Conflict
+from helpdesk.errors import save_unique
 from helpdesk.members import Roster
 from helpdesk.models import Team, TeamMember
 
 
 def _flush(session: Session, team: Team) -> Team:
-    try:
-        with session.begin_nested():
-            session.add(team)
-            session.flush()
-    except IntegrityError as exc:
-        if getattr(exc.orig.diag, "constraint_name", None) == "uq_teams_name":
-            raise Conflict("team_name_taken", "Another team has this name.", "name") from exc
-        raise
-    return team
+    return save_unique(
+        session,
+        team,
+        constraint="uq_teams_name",
+        code="team_name_taken",
+        field="name",
+        message="Another team has this name.",
+    )
 
 
 def create_team(session: Session, *, name: str, description: str | None = None) -> Team:

@@ -24,12 +24,18 @@ PERMISSIONS: dict[str, str] = {
     "contacts:read": "List and read contacts",
     "contacts:write": "Create and change contacts",
     "contacts:delete": "Delete contacts",
-    "channels:manage": "Create, change and delete channels and their inbox members",
+    "channels:manage": "Create, change and delete channels, their inbox members and "
+    "assignment policies, and set agents' capacity",
     "teams:manage": "Create, change and delete teams and their members",
     "conversations:read": "Read conversations",
+    "conversations:read_all": "See every conversation in the inbox's all tab (without it: "
+    "those of the caller's channel inboxes and teams, and those assigned to the caller)",
     "conversations:write": "Reply to and change conversations",
     "conversations:assign": "Assign conversations to agents and teams",
     "replies:manage": "Create, change and delete canned responses and templates",
+    "sla:manage": "Create, change and delete SLA policies and holidays; apply a policy to "
+    "a conversation",
+    "tags:manage": "Create, rename, merge and delete tags (anyone who tags may add new names)",
     "automation:read": "See automation rules",
     "automation:write": "Create and change automation rules",
 }

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 AUDIENCE = "turumba-api"
 MFA_AUDIENCE = "turumba-mfa"
 ALGORITHM = "RS256"
+#: Verified access tokens a process remembers (a few hundred bytes each).
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class InvalidToken(Exception):
@@ -78,6 +80,8 @@ class TokenIssuer:
         self.issuer = issuer
         self.ttl = ttl
         self.mfa_ttl = mfa_ttl
+        #: Access tokens that verified, by their text (see :meth:`verify`).
+        self._verified: dict[str, AccessClaims] = {}
         #: kid -> public key; the current key first.
         self._public: dict[str, rsa.RSAPublicKey] = {key_id: self._private.public_key()}
         for kid, pem in previous_public_keys:
@@ -103,10 +107,21 @@ class TokenIssuer:
         return self._sign(claims), self.ttl
 
     def verify(self, token: str) -> AccessClaims:
+        """The token's claims if its signature, audience, issuer and expiry check out.
+
+        A client sends the same token with every request until it expires, and the RSA
+        signature check is the costliest step of a request's authentication: tokens that
+        verified are remembered (by their exact text) and only their expiry is checked
+        again. The keys only change with the process's configuration, so a remembered
+        verdict cannot go stale before the token expires.
+        """
+        known = self._verified.get(token)
+        if known is not None and time.time() < known.expires_at:  # as PyJWT decides
+            return known
         claims = self._decode(token, AUDIENCE, "access")
         try:
             sid = claims.get("sid")
-            return AccessClaims(
+            verified = AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
                 token_id=claims["jti"],
                 expires_at=claims["exp"],
@@ -115,6 +130,10 @@ class TokenIssuer:
             )
         except (TypeError, ValueError) as exc:
             raise InvalidToken(str(exc)) from exc
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()  # crude but bounded: the live tokens come back at once
+        self._verified[token] = verified
+        return verified
 
     # -- the MFA step token ------------------------------------------------------------
 

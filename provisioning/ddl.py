@@ -18,8 +18,12 @@ import accounts.models  # noqa: F401  (registers the tenant tables)
 import audit.models  # noqa: F401
 import crm.models  # noqa: F401
 import helpdesk.activity
+import helpdesk.assignment
 import helpdesk.models
-import helpdesk.replies  # noqa: F401
+import helpdesk.reading
+import helpdesk.replies
+import helpdesk.sla.models
+import helpdesk.tags  # noqa: F401
 from migrations import tenant_head
 from tenants.db import TenantBase
 from tenants.naming import InvalidSchemaName, validate_schema_name

@@ -151,7 +151,7 @@ def test_teams_attached_to_an_inbox_bring_their_members(app, client, account, ag
 
     with app.app_context(), tenant_session(registry().get(uuid.UUID(account.account_id))) as s:
         working = inbox_agents(s, uuid.UUID(channel["id"]))
-        assert working == sorted([uuid.UUID(agent.user_id), uuid.UUID(second.user_id)])
+        assert working == [uuid.UUID(agent.user_id), uuid.UUID(second.user_id)]  # join order
         worked = s.scalars(channels_worked_by(uuid.UUID(second.user_id))).all()
         assert [str(c) for c in worked] == [channel["id"]]
 

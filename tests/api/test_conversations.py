@@ -105,10 +105,10 @@ def test_status_preconditions(client, account):
     needs_assignee = set_status(client, account, conversation, "assigned")
     assert needs_assignee.status_code == 409
     assert needs_assignee.json["code"] == "assignee_required"
-    for extra in ({}, {"snoozed_until": "2001-01-01T00:00:00Z"}):
-        refused = set_status(client, account, conversation, "snoozed", **extra)
-        assert refused.status_code == 422
-        assert "snoozed_until" in refused.json["errors"]
+    # Snoozing needs a future time, or none at all (until the contact's next message).
+    past = set_status(client, account, conversation, "snoozed", snoozed_until="2001-01-01T00:00Z")
+    assert past.status_code == 422
+    assert "snoozed_until" in past.json["errors"]
     stray = set_status(client, account, conversation, "pending", snoozed_until=FUTURE)
     assert stray.status_code == 422
     unknown = set_status(client, account, conversation, "archived")

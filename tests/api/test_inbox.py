@@ -15,6 +15,25 @@ from tenants.scope import activated
 from .test_conversations import set_status, setup_desk
 
 
+def staffed_desk(client, owner, *members):
+    """A channel with a contact, and ``members`` attached to its inbox (so it is in their
+    reach: agents see only such conversations in the ``all`` tab)."""
+    channel_id, contact_id = setup_desk(client, owner)
+    for member in members:
+        response = client.post(
+            owner.url(f"/channels/{channel_id}/members"),
+            json={"user_id": member.user_id},
+            headers=owner.headers,
+        )
+        assert response.status_code == 200, response.json
+    return channel_id, contact_id
+
+
+def tab_counts(page):
+    """The counts of the assignment tabs (mentions and unread have their own tests)."""
+    return {tab: page["counts"][tab] for tab in ("mine", "unassigned", "all")}
+
+
 def make(client, member, channel_id, contact_id, **fields):
     body = {"channel_id": channel_id, "contact_id": contact_id, **fields}
     response = client.post(member.url("/conversations"), json=body, headers=member.headers)
@@ -42,7 +61,7 @@ def assign(client, member, conversation_id, assignee_id):
 
 
 def test_tabs_and_counts_follow_assignment(client, account, agent, other_account):
-    channel_id, contact_id = setup_desk(client, account)
+    channel_id, contact_id = staffed_desk(client, account, agent)
     first = make(client, account, channel_id, contact_id, subject="One")
     second = make(client, account, channel_id, contact_id, subject="Two")
     # The other account's conversations, even assigned to its owner, are never counted.
@@ -52,13 +71,13 @@ def test_tabs_and_counts_follow_assignment(client, account, agent, other_account
 
     for member in (account, agent):
         page = inbox(client, member)
-        assert page["counts"] == {"mine": 0, "unassigned": 2, "all": 2}
+        assert tab_counts(page) == {"mine": 0, "unassigned": 2, "all": 2}
         assert sorted(ids(page)) == sorted([first, second])
         assert page["meta"] == {"page": 1, "per_page": 25, "total": 2, "pages": 1}
 
     assign(client, account, first, agent.user_id)
-    assert inbox(client, agent)["counts"] == {"mine": 1, "unassigned": 1, "all": 2}
-    assert inbox(client, account)["counts"] == {"mine": 0, "unassigned": 1, "all": 2}
+    assert tab_counts(inbox(client, agent)) == {"mine": 1, "unassigned": 1, "all": 2}
+    assert tab_counts(inbox(client, account)) == {"mine": 0, "unassigned": 1, "all": 2}
     assert ids(inbox(client, agent, tab="mine")) == [first]
     assert ids(inbox(client, agent, tab="unassigned")) == [second]
     assert ids(inbox(client, account, tab="mine")) == []
@@ -73,19 +92,19 @@ def test_tabs_and_counts_follow_assignment(client, account, agent, other_account
 
     assign(client, agent, second, account.user_id)
     assert ids(inbox(client, account, tab="mine")) == [second]
-    assert inbox(client, account)["counts"] == {"mine": 1, "unassigned": 0, "all": 2}
+    assert tab_counts(inbox(client, account)) == {"mine": 1, "unassigned": 0, "all": 2}
 
     assign(client, account, first, None)
-    assert inbox(client, agent)["counts"] == {"mine": 0, "unassigned": 1, "all": 2}
+    assert tab_counts(inbox(client, agent)) == {"mine": 0, "unassigned": 1, "all": 2}
     assert ids(inbox(client, agent, tab="unassigned")) == [first]
 
     theirs = inbox(client, other_account)
-    assert theirs["counts"] == {"mine": 1, "unassigned": 1, "all": 2}
+    assert tab_counts(theirs) == {"mine": 1, "unassigned": 1, "all": 2}
     assert not {first, second} & set(ids(theirs))
 
 
 def test_status_filter_defaults_to_working_statuses(client, account, agent):
-    channel_id, contact_id = setup_desk(client, account)
+    channel_id, contact_id = staffed_desk(client, account, agent)
     working = make(client, account, channel_id, contact_id)
     done = make(client, account, channel_id, contact_id)
     url = account.url(f"/conversations/{done}/status")
@@ -94,7 +113,7 @@ def test_status_filter_defaults_to_working_statuses(client, account, agent):
     assert ids(inbox(client, agent)) == [working]
     resolved = inbox(client, agent, status="resolved")
     assert ids(resolved) == [done]
-    assert resolved["counts"] == {"mine": 0, "unassigned": 1, "all": 1}
+    assert tab_counts(resolved) == {"mine": 0, "unassigned": 1, "all": 1}
     both = inbox(client, agent, status=["open", "resolved"])
     assert sorted(ids(both)) == sorted([working, done])
     pending = set_status(client, agent, {"id": working}, "pending")
@@ -103,8 +122,8 @@ def test_status_filter_defaults_to_working_statuses(client, account, agent):
 
 
 def test_channel_team_and_priority_filters_apply_to_counts(client, account, agent):
-    channel_a, contact_id = setup_desk(client, account)
-    channel_b, _ = setup_desk(client, account)
+    channel_a, contact_id = staffed_desk(client, account, agent)
+    channel_b, _ = staffed_desk(client, account, agent)
     team = client.post(account.url("/teams"), json={"name": "Tier 2"}, headers=account.headers)
     assert team.status_code == 201, team.json
     team_id = team.json["id"]
@@ -116,21 +135,21 @@ def test_channel_team_and_priority_filters_apply_to_counts(client, account, agen
 
     by_channel = inbox(client, agent, channel_id=channel_a)
     assert sorted(ids(by_channel)) == sorted([a_low, a_high])
-    assert by_channel["counts"] == {"mine": 0, "unassigned": 2, "all": 2}
+    assert tab_counts(by_channel) == {"mine": 0, "unassigned": 2, "all": 2}
     by_channel_b = inbox(client, agent, channel_id=channel_b, tab="mine")
     assert ids(by_channel_b) == [b_urgent]
-    assert by_channel_b["counts"] == {"mine": 1, "unassigned": 0, "all": 1}
+    assert tab_counts(by_channel_b) == {"mine": 1, "unassigned": 0, "all": 1}
     by_team = inbox(client, agent, team_id=team_id)
     assert ids(by_team) == [a_high]
-    assert by_team["counts"] == {"mine": 0, "unassigned": 1, "all": 1}
+    assert tab_counts(by_team) == {"mine": 0, "unassigned": 1, "all": 1}
     by_priority = inbox(client, agent, priority=["high", "urgent"])
     assert sorted(ids(by_priority)) == sorted([a_high, b_urgent])
-    assert by_priority["counts"] == {"mine": 1, "unassigned": 1, "all": 2}
+    assert tab_counts(by_priority) == {"mine": 1, "unassigned": 1, "all": 2}
     assert inbox(client, agent, team_id=str(uuid.uuid4()))["counts"]["all"] == 0
 
 
 def test_sorts_and_pages(client, account, agent):
-    channel_id, contact_id = setup_desk(client, account)
+    channel_id, contact_id = staffed_desk(client, account, agent)
     made = [
         make(client, account, channel_id, contact_id, priority=priority)
         for priority in ("low", "urgent", "none", "high")
@@ -198,7 +217,8 @@ def test_counts_are_one_query(app, client, account, agent):
                 db.session.rollback()
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
-    assert result["counts"] == {"mine": 1, "unassigned": 0, "all": 1}
+    assert tab_counts(result) == {"mine": 1, "unassigned": 0, "all": 1}
     counting = [s for s in statements if "count(*) FILTER" in s]
     assert len(counting) == 1
-    assert len([s for s in statements if "count(" in s]) == 1
+    # The page carries unread counts too: one grouped subquery, the only other count.
+    assert len([s for s in statements if "count(" in s]) == 2

@@ -6,7 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 
-import events.outbox  # noqa: F401
+import events.outbox
+import events.timers  # noqa: F401
 import identity.models  # noqa: F401
 import tenants.models  # noqa: F401
 from tenants.db import PublicBase, db
