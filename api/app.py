@@ -40,7 +40,7 @@ from core.worker import worker_command
 from events.cli import events_cli
 from identity.tokens import TokenIssuer
 from provisioning.cli import tenants_cli
-from tenants.db import db
+from tenants.db import db, ping_when_idle
 from tenants.registry import Registry
 from tenants.scope import refuse_raw_sql_on_tenant_connections
 
@@ -85,7 +85,6 @@ def create_app(config: Config | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=config.sqlalchemy_url,
         SQLALCHEMY_ENGINE_OPTIONS={
             "pool_size": config.db_pool_size,
-            "pool_pre_ping": True,
             "connect_args": {"connect_timeout": 5},
         },
         MAX_CONTENT_LENGTH=config.max_content_length,
@@ -119,6 +118,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     with app.app_context():
         refuse_raw_sql_on_tenant_connections(db.engine)
+        ping_when_idle(db.engine)
         app.extensions["turumba.registry"] = Registry(db.engine, redis, config.registry_ttl)
 
     requests.init_app(app)

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import redis
 from flask import current_app, g, request
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from api.base import Blueprint
 from api.errors import fail
@@ -25,7 +26,7 @@ from identity.api_tokens import TokenRefused, looks_like_token
 from identity.api_tokens import resolve as resolve_api_token
 from identity.models import User
 from identity.permissions import PERMISSIONS
-from identity.roles import access_in
+from identity.roles import Standing, access_in, standing_in
 from identity.sessions import REVOKED_KEY, SEEN_KEY, Opened, open_session
 from identity.sessions import is_revoked as session_is_revoked
 from identity.sessions import touch_if_due as touch_session_if_due
@@ -134,11 +135,18 @@ def _session_flags(claims: AccessClaims, *, generation: bool = False) -> Session
     )
 
 
-def _admit(conn: Connection, token: str, claims: AccessClaims, flags: SessionFlags) -> None:
+def _admit(
+    conn: Connection | Session,
+    token: str,
+    claims: AccessClaims,
+    flags: SessionFlags,
+    standing: Standing | None = None,
+) -> None:
     """Refuse a revoked session, a deleted user, or a token older than the last password
     change; note the session's use (at most once a minute, on its own connection).
 
-    ``conn`` runs the user's query: plain Core on a connection, no ORM on the hot path.
+    ``standing`` is the user's state when the caller read it already (with the
+    membership, in one query); otherwise ``conn`` reads it.
     """
     if claims.session_id is not None:
         revoked = flags.revoked
@@ -151,12 +159,17 @@ def _admit(conn: Connection, token: str, claims: AccessClaims, flags: SessionFla
                 "This session was signed out; log in again.",
                 headers=_REFUSED,
             )
-    state = conn.execute(
-        select(User.deleted_at, User.password_changed_at).where(User.id == claims.user_id)
-    ).first()
-    if state is not None and state.deleted_at is not None:
+    if standing is None:
+        state = conn.execute(
+            select(User.deleted_at, User.password_changed_at).where(User.id == claims.user_id)
+        ).first()
+        exists = state is not None
+        deleted_at, changed = state if exists else (None, None)
+    else:
+        exists = standing.exists
+        deleted_at, changed = standing.deleted_at, standing.password_changed_at
+    if deleted_at is not None:
         fail(401, "user_deleted", "This user has been deleted.", headers=_REFUSED)
-    changed = state.password_changed_at if state is not None else None
     if changed is not None and claims.issued_at < changed.timestamp():
         fail(
             401,
@@ -164,7 +177,7 @@ def _admit(conn: Connection, token: str, claims: AccessClaims, flags: SessionFla
             "The password changed after this token was issued; log in again.",
             headers=_REFUSED,
         )
-    if claims.session_id is not None and state is not None and not flags.seen:
+    if claims.session_id is not None and exists and not flags.seen:
         with db.engine.connect() as own:  # a commit of its own, whatever the request does
             touch_session_if_due(own, redis_client(), claims.session_id)
     g.user_id = claims.user_id
@@ -236,12 +249,12 @@ def enter_account(account_id: uuid.UUID) -> None:
     live = record is not None and record.status is not AccountStatus.DELETED
     if live:
         g.tenant_token = activate(record.schema_name)
-    if not api_token:
-        _admit(db.session.connection(), token, claims, flags)  # the tenant's transaction
-        user_id = claims.user_id
-    if not live:
-        _no_such_account()
-    access = access_in(db.session, account_id=account_id, user_id=user_id)
+    if api_token:
+        access = access_in(db.session, account_id=account_id, user_id=user_id) if live else None
+    else:  # the user's state and membership in one query, in the tenant's transaction
+        standing = standing_in(db.session, account_id=account_id, user_id=claims.user_id)
+        _admit(db.session, token, claims, flags, standing)
+        access = standing.access if live else None
     if access is None:
         _no_such_account()
     if record.status is AccountStatus.SUSPENDED:

@@ -46,7 +46,7 @@ from helpdesk.models import (
 )
 from helpdesk.reading import mark_read
 from helpdesk.tags import CONVERSATIONS, add_tags, conversations_tagged, find_tag, remove_tag
-from tenants.db import db
+from tenants.db import commit_keeping_state, db
 
 blp = tenant_blueprint(
     "conversations", __name__, "/conversations", description="Helpdesk conversations"
@@ -412,7 +412,7 @@ class ConversationMessages(MethodView):
             data["sender_id"] = g.get("user_id")
         with refusals_answered():
             message = post_message(db.session, conversation, **_context(), **data)
-        db.session.commit()
+        commit_keeping_state(db.session)  # the answer is the message as just written
         return message
 
 

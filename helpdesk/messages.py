@@ -122,7 +122,8 @@ def post_message(
             if conversation.first_reply_at is None:
                 conversation.first_reply_at = now
             conversation.waiting_since = None
-    session.flush()
+    # No flush here: ids are made in Python, so the message, the conversation's new
+    # timestamps and the event reach the database in one flush, at commit.
     emit(
         session,
         account_id=account_id,

@@ -13,11 +13,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from identity.models import User
 from identity.permissions import NOT_FOR_CUSTOM_ROLES, PERMISSIONS, permissions_of
 from tenants.models import AccountRole, Invitation, Membership, Role
 
@@ -65,23 +67,61 @@ class MemberAccess:
     permissions: frozenset[str]
 
 
-def access_in(
-    session: Session, *, account_id: uuid.UUID, user_id: uuid.UUID
-) -> MemberAccess | None:
-    """The member's built-in role, custom role and effective permissions (one query)."""
-    row = session.execute(
-        select(Membership.role, AccountRole.id, AccountRole.name, AccountRole.permissions)
-        .outerjoin(AccountRole, AccountRole.id == Membership.custom_role_id)
-        .where(Membership.account_id == account_id, Membership.user_id == user_id)
-    ).first()
-    if row is None:
-        return None
-    role, custom_id, custom_name, custom_permissions = row
+def _access(role, custom_id, custom_name, custom_permissions) -> MemberAccess:
     return MemberAccess(
         role=role,
         custom_role_id=custom_id,
         custom_role_name=custom_name,
         permissions=permissions_of(role, custom_permissions if custom_id else None),
+    )
+
+
+_ACCESS_COLUMNS = (Membership.role, AccountRole.id, AccountRole.name, AccountRole.permissions)
+
+
+def access_in(
+    session: Session, *, account_id: uuid.UUID, user_id: uuid.UUID
+) -> MemberAccess | None:
+    """The member's built-in role, custom role and effective permissions (one query)."""
+    row = session.execute(
+        select(*_ACCESS_COLUMNS)
+        .outerjoin(AccountRole, AccountRole.id == Membership.custom_role_id)
+        .where(Membership.account_id == account_id, Membership.user_id == user_id)
+    ).first()
+    return None if row is None else _access(*row)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What entering an account needs to know of a user, read in one query: whether the
+    user exists, is deleted, when the password last changed, and their access there."""
+
+    exists: bool
+    deleted_at: datetime | None
+    password_changed_at: datetime | None
+    access: MemberAccess | None
+
+
+def standing_in(
+    session: Session | Connection, *, account_id: uuid.UUID, user_id: uuid.UUID
+) -> Standing:
+    """The user's state and access in the account, in one round trip."""
+    row = session.execute(
+        select(User.deleted_at, User.password_changed_at, *_ACCESS_COLUMNS)
+        .select_from(User)
+        .outerjoin(
+            Membership,
+            and_(Membership.user_id == User.id, Membership.account_id == account_id),
+        )
+        .outerjoin(AccountRole, AccountRole.id == Membership.custom_role_id)
+        .where(User.id == user_id)
+    ).first()
+    if row is None:
+        return Standing(exists=False, deleted_at=None, password_changed_at=None, access=None)
+    deleted_at, changed_at, role, *custom = row
+    access = None if role is None else _access(role, *custom)
+    return Standing(
+        exists=True, deleted_at=deleted_at, password_changed_at=changed_at, access=access
     )
 
 

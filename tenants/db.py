@@ -6,11 +6,13 @@ Public models name their schema; tenant models name none, so the session's
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, Uuid
+from sqlalchemy import DateTime, MetaData, Uuid, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from tenants.scope import TenantScopedSession
@@ -57,3 +59,48 @@ class Timestamps:
 
 
 db = SQLAlchemy(model_class=PublicBase, session_options={"class_": TenantScopedSession})
+
+
+def commit_keeping_state(session) -> None:
+    """Commit without expiring the session's objects, so answering with them afterwards
+    reads nothing back (a new transaction and a SELECT per object saved).
+
+    Only for objects whose every field this unit of work set itself: what the database
+    changed behind the ORM's back (Core statements, triggers, view-only relationships)
+    would be answered stale.
+    """
+    session = session() if callable(session) else session
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+#: A pooled connection idle longer than this is checked before use.
+IDLE_PING_AFTER = 10.0
+
+
+def ping_when_idle(engine, *, after: float = IDLE_PING_AFTER) -> None:
+    """Check a pooled connection before use only when it sat idle for ``after`` seconds.
+
+    ``pool_pre_ping`` pays a round trip on every checkout — a tenth of a short request.
+    A connection that served a request a moment ago is almost surely alive; one idle for a
+    while may have been cut (a database restart, a proxy's idle timeout), so that one is
+    pinged, and a dead one is replaced before the request sees it. A connection that dies
+    in between is still caught: the failing statement invalidates the pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return  # fresh from connect, or in use a moment ago
+        try:
+            dbapi_connection.execute("SELECT 1")
+        except Exception as exc:
+            raise DisconnectionError("a pooled connection died while idle") from exc
