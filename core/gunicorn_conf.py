@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 
 bind = f"{os.environ.get('TURUMBA_HOST', '127.0.0.1')}:{os.environ.get('TURUMBA_PORT', '8000')}"
-#: Threads, not an event loop: a request spends most of its time waiting on PostgreSQL
-#: and Redis, and the GIL is released meanwhile. One process per core.
+#: Threads, not an event loop: a request waits on PostgreSQL and Redis part of its time,
+#: and the GIL is released meanwhile. One process per core, and few threads each: more
+#: threads than that only fight over the GIL (bench/messages.py, 2 cores, 50 clients:
+#: 2 x 2 threads gave ~390 messages/s at 3.9 ms of server CPU each and a p95 of ~20 ms
+#: at 200 requests/s; 2 x 8 gave ~280/s at 5.3 ms and a p95 over 100 ms).
 worker_class = "gthread"
 workers = int(os.environ.get("TURUMBA_WEB_PROCESSES", "2"))
-threads = int(os.environ.get("TURUMBA_THREADS", "8"))
+threads = int(os.environ.get("TURUMBA_THREADS", "2"))
 #: Seconds an idle keep-alive connection stays open (gunicorn's default is 2). Longer than
 #: a proxy's idle timeout (60 s for most load balancers), so the proxy, never gunicorn,
 #: closes an idle connection, and no request races a close; a reused connection skips
