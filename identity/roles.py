@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,20 +102,24 @@ class Standing:
     access: MemberAccess | None
 
 
+#: Built once: constructing a statement costs more than running it on this hot path.
+_STANDING = (
+    select(User.deleted_at, User.password_changed_at, *_ACCESS_COLUMNS)
+    .select_from(User)
+    .outerjoin(
+        Membership,
+        and_(Membership.user_id == User.id, Membership.account_id == bindparam("account_id")),
+    )
+    .outerjoin(AccountRole, AccountRole.id == Membership.custom_role_id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
 def standing_in(
     session: Session | Connection, *, account_id: uuid.UUID, user_id: uuid.UUID
 ) -> Standing:
     """The user's state and access in the account, in one round trip."""
-    row = session.execute(
-        select(User.deleted_at, User.password_changed_at, *_ACCESS_COLUMNS)
-        .select_from(User)
-        .outerjoin(
-            Membership,
-            and_(Membership.user_id == User.id, Membership.account_id == account_id),
-        )
-        .outerjoin(AccountRole, AccountRole.id == Membership.custom_role_id)
-        .where(User.id == user_id)
-    ).first()
+    row = session.execute(_STANDING, {"account_id": account_id, "user_id": user_id}).first()
     if row is None:
         return Standing(exists=False, deleted_at=None, password_changed_at=None, access=None)
     deleted_at, changed_at, role, *custom = row
