@@ -10,7 +10,7 @@ from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import audit_change, requires, tenant_blueprint
+from api.auth import audit_change, current_actor, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.helpdesk_errors import refusals_answered
@@ -173,7 +173,9 @@ class ChannelMembers(MethodView):
         """Attach a member to a channel's inbox"""
         channel = _channel_or_404(channel_id)
         with refusals_answered():
-            added = add_inbox_member(db.session, channel, account_id=g.account.id, **data)
+            added = add_inbox_member(
+                db.session, channel, account_id=g.account.id, actor=current_actor(), **data
+            )
         if added:
             _log("member_added", channel.id, after={"user_id": data["user_id"]})
         db.session.commit()
@@ -207,7 +209,9 @@ class ChannelTeams(MethodView):
         """Attach a team to a channel's inbox (its members work the inbox)"""
         channel = _channel_or_404(channel_id)
         with refusals_answered():
-            attached = attach_team(db.session, channel, **data)
+            attached = attach_team(
+                db.session, channel, account_id=g.account.id, actor=current_actor(), **data
+            )
         if attached:
             _log("team_attached", channel.id, after={"team_id": data["team_id"]})
         db.session.commit()

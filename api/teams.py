@@ -10,7 +10,7 @@ from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import audit_change, requires, tenant_blueprint
+from api.auth import audit_change, current_actor, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.helpdesk_errors import refusals_answered
@@ -128,7 +128,9 @@ class TeamMembers(MethodView):
         """Add a member of the account to a team"""
         team = _team_or_404(team_id)
         with refusals_answered():
-            added = add_team_member(db.session, team, account_id=g.account.id, **data)
+            added = add_team_member(
+                db.session, team, account_id=g.account.id, actor=current_actor(), **data
+            )
         if added:
             _log("member_added", team.id, after={"user_id": data["user_id"]})
         db.session.commit()

@@ -499,3 +499,19 @@ def on_policy_updated(event: Event) -> None:
     account = live_account(event.account_id)
     if account is not None:
         assign_waiting(account, channel_ids=[event.subject_id])
+
+
+@consumer(names.CHANNEL_MEMBER_ADDED)
+@consumer(names.TEAM_MEMBER_ADDED)
+def on_member_added(event: Event) -> None:
+    """Someone new works an inbox (directly or through a team): they may take waiting work."""
+    account = live_account(event.account_id)
+    if account is not None:
+        assign_waiting_for(account, uuid.UUID(event.payload["user_id"]))
+
+
+@consumer(names.CHANNEL_TEAM_ATTACHED)
+def on_team_attached(event: Event) -> None:
+    account = live_account(event.account_id)
+    if account is not None:
+        assign_waiting(account, channel_ids=[event.subject_id])

@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import Select, func, select, union, union_all
 from sqlalchemy.orm import Session
 
+from audit.service import Actor
+from events import names
+from events.outbox import emit
 from helpdesk.errors import Conflict, InvalidField
 from helpdesk.members import Roster
 from helpdesk.models import Channel, ChannelMember, ChannelTeam, Conversation, Team, TeamMember
@@ -90,10 +93,22 @@ def inbox_members(session: Session, channel: Channel) -> list[uuid.UUID]:
 
 
 def add_inbox_member(
-    session: Session, channel: Channel, *, account_id: uuid.UUID, user_id: uuid.UUID
+    session: Session, channel: Channel, *, account_id: uuid.UUID, actor: Actor, user_id: uuid.UUID
 ) -> bool:
-    """Attach a member of the account to the channel's inbox (idempotent)."""
-    return INBOX.add(session, channel.id, account_id=account_id, user_id=user_id)
+    """Attach a member of the account to the channel's inbox (idempotent): False when
+    already attached. ``channel.member_added`` lets assignment hand them waiting work."""
+    added = INBOX.add(session, channel.id, account_id=account_id, user_id=user_id)
+    if added:
+        emit(
+            session,
+            account_id=account_id,
+            name=names.CHANNEL_MEMBER_ADDED,
+            actor=actor,
+            subject_type="channel",
+            subject_id=channel.id,
+            payload={"user_id": str(user_id)},
+        )
+    return added
 
 
 def remove_inbox_member(session: Session, channel: Channel, *, user_id: uuid.UUID) -> bool:
@@ -110,7 +125,9 @@ def inbox_teams(session: Session, channel: Channel) -> list[uuid.UUID]:
     )
 
 
-def attach_team(session: Session, channel: Channel, *, team_id: uuid.UUID) -> bool:
+def attach_team(
+    session: Session, channel: Channel, *, account_id: uuid.UUID, actor: Actor, team_id: uuid.UUID
+) -> bool:
     """Attach a team to the channel's inbox (idempotent): False when already attached."""
     if session.get(Team, team_id) is None:
         raise InvalidField("team_id", "no such team")
@@ -119,6 +136,15 @@ def attach_team(session: Session, channel: Channel, *, team_id: uuid.UUID) -> bo
         return False
     session.add(ChannelTeam(**key))
     session.flush()
+    emit(
+        session,
+        account_id=account_id,
+        name=names.CHANNEL_TEAM_ATTACHED,
+        actor=actor,
+        subject_type="channel",
+        subject_id=channel.id,
+        payload={"team_id": str(team_id)},
+    )
     return True
 
 

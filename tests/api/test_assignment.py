@@ -469,3 +469,37 @@ def test_availability_is_per_account(app, client, account, agent, other_account,
     conversation = converse(client, account, channel_id)
     settle()
     assert state(client, account, conversation) == (None, "open")
+
+
+def test_whoever_joins_the_inbox_takes_its_waiting_conversations(client, account, trio, settle):
+    direct, by_team, joins_team_later = trio
+    set_status(client, "online", *trio)
+    channel_id = desk(client, account, [], mode="round_robin")
+    waiting = [converse(client, account, channel_id) for _ in range(3)]
+    settle()
+    assert assignees(client, account, waiting) == [None, None, None]  # nobody works it
+
+    client.post(
+        account.url(f"/channels/{channel_id}/members"),
+        json={"user_id": direct.user_id},
+        headers=account.headers,
+    )
+    put_capacity(client, account, direct.user_id, 1)
+    settle()
+    assert assignees(client, account, waiting) == [direct.user_id, None, None]
+
+    team = client.post(account.url("/teams"), json={"name": "Night"}, headers=account.headers)
+    team_url = account.url(f"/teams/{team.json['id']}/members")
+    client.post(team_url, json={"user_id": by_team.user_id}, headers=account.headers)
+    put_capacity(client, account, by_team.user_id, 1)
+    client.post(
+        account.url(f"/channels/{channel_id}/teams"),
+        json={"team_id": team.json["id"]},
+        headers=account.headers,
+    )
+    settle()
+    assert assignees(client, account, waiting) == [direct.user_id, by_team.user_id, None]
+
+    client.post(team_url, json={"user_id": joins_team_later.user_id}, headers=account.headers)
+    settle()
+    assert assignees(client, account, waiting) == [m.user_id for m in trio]
