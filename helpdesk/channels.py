@@ -85,7 +85,9 @@ def delete_channel(session: Session, channel: Channel) -> None:
     session.flush()
 
 
-INBOX = Roster(ChannelMember, "channel_id")
+INBOX = Roster(
+    ChannelMember, "channel_id", joined=names.CHANNEL_MEMBER_ADDED, parent_type="channel"
+)
 
 
 def inbox_members(session: Session, channel: Channel) -> list[uuid.UUID]:
@@ -95,20 +97,8 @@ def inbox_members(session: Session, channel: Channel) -> list[uuid.UUID]:
 def add_inbox_member(
     session: Session, channel: Channel, *, account_id: uuid.UUID, actor: Actor, user_id: uuid.UUID
 ) -> bool:
-    """Attach a member of the account to the channel's inbox (idempotent): False when
-    already attached. ``channel.member_added`` lets assignment hand them waiting work."""
-    added = INBOX.add(session, channel.id, account_id=account_id, user_id=user_id)
-    if added:
-        emit(
-            session,
-            account_id=account_id,
-            name=names.CHANNEL_MEMBER_ADDED,
-            actor=actor,
-            subject_type="channel",
-            subject_id=channel.id,
-            payload={"user_id": str(user_id)},
-        )
-    return added
+    """Attach a member of the account to the channel's inbox (idempotent)."""
+    return INBOX.add(session, channel.id, account_id=account_id, actor=actor, user_id=user_id)
 
 
 def remove_inbox_member(session: Session, channel: Channel, *, user_id: uuid.UUID) -> bool:

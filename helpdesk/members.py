@@ -7,6 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.service import Actor
+from events.outbox import emit
 from helpdesk.errors import InvalidField
 from tenants.models import Membership
 
@@ -27,12 +29,16 @@ def require_member(
 class Roster:
     """Account members attached to something (a channel's inbox, a team) via ``link``.
 
-    ``link`` is a model keyed by (``parent_key``, ``user_id``) with a ``created_at``.
+    ``link`` is a model keyed by (``parent_key``, ``user_id``) with a ``created_at``;
+    each new member is announced as ``joined`` (an event name) about the parent, so
+    assignment can hand them waiting work.
     """
 
-    def __init__(self, link, parent_key: str) -> None:
+    def __init__(self, link, parent_key: str, *, joined: str, parent_type: str) -> None:
         self.link = link
         self.parent_key = parent_key
+        self.joined = joined
+        self.parent_type = parent_type
 
     def members(self, session: Session, parent_id: uuid.UUID) -> list[uuid.UUID]:
         parent = getattr(self.link, self.parent_key)
@@ -45,7 +51,13 @@ class Roster:
         )
 
     def add(
-        self, session: Session, parent_id: uuid.UUID, *, account_id: uuid.UUID, user_id: uuid.UUID
+        self,
+        session: Session,
+        parent_id: uuid.UUID,
+        *,
+        account_id: uuid.UUID,
+        actor: Actor,
+        user_id: uuid.UUID,
     ) -> bool:
         """Attach a member of the account (idempotent): False when already attached."""
         require_member(session, account_id=account_id, user_id=user_id)
@@ -54,6 +66,15 @@ class Roster:
             return False
         session.add(self.link(**key))
         session.flush()
+        emit(
+            session,
+            account_id=account_id,
+            name=self.joined,
+            actor=actor,
+            subject_type=self.parent_type,
+            subject_id=parent_id,
+            payload={"user_id": str(user_id)},
+        )
         return True
 
     def remove(self, session: Session, parent_id: uuid.UUID, *, user_id: uuid.UUID) -> bool:

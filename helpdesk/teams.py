@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from audit.service import Actor
 from events import names
-from events.outbox import emit
 from helpdesk.errors import save_unique
 from helpdesk.members import Roster
 from helpdesk.models import Team, TeamMember
@@ -45,7 +44,7 @@ def delete_team(session: Session, team: Team) -> None:
     session.flush()
 
 
-ROSTER = Roster(TeamMember, "team_id")
+ROSTER = Roster(TeamMember, "team_id", joined=names.TEAM_MEMBER_ADDED, parent_type="team")
 
 
 def team_members(session: Session, team: Team) -> list[uuid.UUID]:
@@ -56,18 +55,7 @@ def add_team_member(
     session: Session, team: Team, *, account_id: uuid.UUID, actor: Actor, user_id: uuid.UUID
 ) -> bool:
     """Add a member of the account to the team (idempotent): False when already in it."""
-    added = ROSTER.add(session, team.id, account_id=account_id, user_id=user_id)
-    if added:
-        emit(
-            session,
-            account_id=account_id,
-            name=names.TEAM_MEMBER_ADDED,
-            actor=actor,
-            subject_type="team",
-            subject_id=team.id,
-            payload={"user_id": str(user_id)},
-        )
-    return added
+    return ROSTER.add(session, team.id, account_id=account_id, actor=actor, user_id=user_id)
 
 
 def remove_team_member(session: Session, team: Team, *, user_id: uuid.UUID) -> bool:
