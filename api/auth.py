@@ -252,7 +252,9 @@ def enter_account(account_id: uuid.UUID) -> None:
     if api_token:
         access = access_in(db.session, account_id=account_id, user_id=user_id) if live else None
     else:  # the user's state and membership in one query, in the tenant's transaction
-        standing = standing_in(db.session, account_id=account_id, user_id=claims.user_id)
+        standing = standing_in(
+            db.session.connection(), account_id=account_id, user_id=claims.user_id
+        )
         _admit(db.session, token, claims, flags, standing)
         access = standing.access if live else None
     if access is None:
