@@ -6,10 +6,9 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
-from api.auth import current_actor, require_verified, requires, tenant_blueprint
+from api.auth import audit_change, require_verified, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
-from audit.service import record
 from identity.api_tokens import (
     NOT_FOR_TOKENS,
     ApiToken,
@@ -106,14 +105,7 @@ class ApiTokens(MethodView):
             )
         except InvalidScopes as exc:
             fail(422, "validation_failed", errors={"scopes": exc.messages})
-        record(
-            db.session,
-            actor=current_actor(),
-            action="api_token.created",
-            target_type="api_token",
-            target_id=token.id,
-            after=_public(token),
-        )
+        audit_change("api_token", "created", token.id, after=_public(token))
         db.session.commit()
         return {**{name: getattr(token, name) for name in ApiTokenOut().fields}, "token": secret}
 
@@ -128,12 +120,10 @@ class ApiTokenById(MethodView):
         if token is None:
             fail(404, "api_token_not_found", "No such API token.")
         revoke_token(db.session, token)
-        record(
-            db.session,
-            actor=current_actor(),
-            action="api_token.revoked",
-            target_type="api_token",
-            target_id=token.id,
+        audit_change(
+            "api_token",
+            "revoked",
+            token.id,
             before=_public(token),
             after={"revoked_at": token.revoked_at},
         )

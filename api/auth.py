@@ -369,6 +369,12 @@ def current_actor(user_id: uuid.UUID | None = None) -> Actor:
     )
 
 
+def acting() -> dict[str, Any]:
+    """The keywords every tenant service takes about who acts where: the request's
+    account and actor."""
+    return {"account_id": g.account.id, "actor": current_actor()}
+
+
 def audit_change(
     target_type: str, action: str, target_id: Any, *, before: Any = None, after: Any = None
 ) -> None:

@@ -6,11 +6,10 @@ import uuid
 from datetime import datetime
 
 import marshmallow as ma
-from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import current_actor, requires, tenant_blueprint
+from api.auth import acting, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, paginate
@@ -71,10 +70,6 @@ def _conflict(exc: ContactConflict):
     )
 
 
-def _context() -> dict:
-    return {"account_id": g.account.id, "actor": current_actor()}
-
-
 def _contact_or_404(contact_id: uuid.UUID) -> Contact:
     contact = get_contact(db.session, contact_id)
     if contact is None:
@@ -99,7 +94,7 @@ class Contacts(MethodView):
     def post(self, data):
         """Create a contact"""
         try:
-            contact = create_contact(db.session, **_context(), **data)
+            contact = create_contact(db.session, **acting(), **data)
         except ContactConflict as exc:
             _conflict(exc)
         db.session.commit()
@@ -122,7 +117,7 @@ class ContactById(MethodView):
         """Change some fields of a contact"""
         contact = _contact_or_404(contact_id)
         try:
-            update_contact(db.session, contact, **_context(), **data)
+            update_contact(db.session, contact, **acting(), **data)
         except ContactConflict as exc:
             _conflict(exc)
         db.session.commit()
@@ -132,5 +127,5 @@ class ContactById(MethodView):
     @requires("contacts:delete")
     def delete(self, contact_id):
         """Delete a contact"""
-        delete_contact(db.session, _contact_or_404(contact_id), **_context())
+        delete_contact(db.session, _contact_or_404(contact_id), **acting())
         db.session.commit()

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.auth import current_actor, requires, tenant_blueprint
+from api.auth import acting, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.helpdesk_errors import fail_for, refusals_answered
@@ -294,10 +294,6 @@ def _conversation_or_404(conversation_id: uuid.UUID) -> Conversation:
     return conversation
 
 
-def _context() -> dict:
-    return {"account_id": g.account.id, "actor": current_actor()}
-
-
 @blp.route("")
 class Conversations(MethodView):
     @blp.arguments(ConversationListArgs, location="query")
@@ -317,7 +313,7 @@ class Conversations(MethodView):
     def post(self, data):
         """Open a conversation"""
         with refusals_answered():
-            conversation = create_conversation(db.session, **_context(), **data)
+            conversation = create_conversation(db.session, **acting(), **data)
         db.session.commit()
         return conversation
 
@@ -337,7 +333,7 @@ class ConversationById(MethodView):
         """Change subject, priority, team or custom attributes"""
         conversation = _conversation_or_404(conversation_id)
         with refusals_answered():
-            update_conversation(db.session, conversation, **_context(), **data)
+            update_conversation(db.session, conversation, **acting(), **data)
         db.session.commit()
         return conversation
 
@@ -356,7 +352,7 @@ class ConversationStatus(MethodView):
         """
         conversation = _conversation_or_404(conversation_id)
         try:
-            change_status(db.session, conversation, **_context(), **data)
+            change_status(db.session, conversation, **acting(), **data)
         except states.IllegalTransition as exc:
             fail(
                 409,
@@ -380,7 +376,7 @@ class ConversationAssignment(MethodView):
         """Assign a conversation to a member, or unassign it with null"""
         conversation = _conversation_or_404(conversation_id)
         with refusals_answered():
-            assign(db.session, conversation, **_context(), **data)
+            assign(db.session, conversation, **acting(), **data)
         db.session.commit()
         return conversation
 
@@ -411,7 +407,7 @@ class ConversationMessages(MethodView):
         if data["sender_type"] == "agent" and data.get("sender_id") is None:
             data["sender_id"] = g.get("user_id")
         with refusals_answered():
-            message = post_message(db.session, conversation, **_context(), **data)
+            message = post_message(db.session, conversation, **acting(), **data)
         commit_keeping_state(db.session)  # the answer is the message as just written
         return message
 
@@ -432,7 +428,7 @@ class ConversationMessage(MethodView):
         if message is None:
             fail(404, "message_not_found", "No such message.")
         with refusals_answered():
-            update_delivery(db.session, message, **_context(), **data)
+            update_delivery(db.session, message, **acting(), **data)
         db.session.commit()
         return message
 
@@ -451,7 +447,7 @@ class ConversationRead(MethodView):
         conversation = _conversation_or_404(conversation_id)
         with refusals_answered():
             state = mark_read(
-                db.session, conversation, **_context(), user_id=g.get("user_id"), **data
+                db.session, conversation, **acting(), user_id=g.get("user_id"), **data
             )
         db.session.commit()
         return state
@@ -470,7 +466,7 @@ class ConversationTags(MethodView):
         """
         conversation = _conversation_or_404(conversation_id)
         with refusals_answered():
-            add_tags(db.session, CONVERSATIONS, conversation.id, **_context(), names=data["tags"])
+            add_tags(db.session, CONVERSATIONS, conversation.id, **acting(), names=data["tags"])
         db.session.commit()
         return conversation
 
@@ -484,7 +480,7 @@ class ConversationTagByName(MethodView):
         conversation = _conversation_or_404(conversation_id)
         found = find_tag(db.session, tag)
         if found is None or not remove_tag(
-            db.session, CONVERSATIONS, conversation.id, found, **_context()
+            db.session, CONVERSATIONS, conversation.id, found, **acting()
         ):
             fail(404, "tag_not_found", "The conversation does not carry this tag.")
         db.session.commit()
@@ -506,7 +502,7 @@ class ConversationMerge(MethodView):
         """
         target = _conversation_or_404(conversation_id)
         with refusals_answered():
-            merge_conversations(db.session, target, **_context(), **data)
+            merge_conversations(db.session, target, **acting(), **data)
         db.session.commit()
         return target
 
@@ -526,7 +522,7 @@ class ConversationSplit(MethodView):
         """
         conversation = _conversation_or_404(conversation_id)
         with refusals_answered():
-            split = split_conversation(db.session, conversation, **_context(), **data)
+            split = split_conversation(db.session, conversation, **acting(), **data)
         db.session.commit()
         return split
 

@@ -9,7 +9,7 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
-from api.auth import current_actor, deny, requires, tenant_blueprint
+from api.auth import audit_change, current_actor, deny, requires, tenant_blueprint
 from api.base import Schema
 from api.errors import fail
 from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, paginate
@@ -165,14 +165,7 @@ class MemberById(MethodView):
             deny(*exc.permissions)
         except LastOwner:
             last_owner()
-        record(
-            db.session,
-            actor=current_actor(),
-            action="member.removed",
-            target_type="member",
-            target_id=user_id,
-            before={**before, "left": user_id == g.user_id},
-        )
+        audit_change("member", "removed", user_id, before={**before, "left": user_id == g.user_id})
         db.session.commit()
 
 

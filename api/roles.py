@@ -9,10 +9,9 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
-from api.auth import authenticate, current_actor, deny, requires, tenant_blueprint
+from api.auth import audit_change, authenticate, deny, requires, tenant_blueprint
 from api.base import Blueprint, Schema
 from api.errors import fail
-from audit.service import changes, record
 from identity.permissions import BUILT_IN, NOT_FOR_CUSTOM_ROLES, PERMISSIONS
 from identity.roles import (
     InvalidPermissions,
@@ -142,14 +141,7 @@ class Roles(MethodView):
         """Create a custom role (its permissions must be ones you hold)"""
         with _role_errors():
             role = create_role(db.session, account_id=g.account.id, grantor=g.permissions, **data)
-        record(
-            db.session,
-            actor=current_actor(),
-            action="role.created",
-            target_type="role",
-            target_id=role.id,
-            after=role_snapshot(role),
-        )
+        audit_change("role", "created", role.id, after=role_snapshot(role))
         db.session.commit()
         return custom_out(role)
 
@@ -166,17 +158,7 @@ class RoleById(MethodView):
         before = role_snapshot(role)
         with _role_errors():
             update_role(db.session, role, grantor=g.permissions, **data)
-        old, new = changes(before, role_snapshot(role))
-        if new:
-            record(
-                db.session,
-                actor=current_actor(),
-                action="role.updated",
-                target_type="role",
-                target_id=role.id,
-                before=old,
-                after=new,
-            )
+        audit_change("role", "updated", role.id, before=before, after=role_snapshot(role))
         db.session.commit()
         return custom_out(role)
 
@@ -198,14 +180,7 @@ class RoleById(MethodView):
                 f"The role is held by {exc.members} member(s) and {exc.invitations} open "
                 "invitation(s); give them another role (or revoke the invitations) first.",
             )
-        record(
-            db.session,
-            actor=current_actor(),
-            action="role.deleted",
-            target_type="role",
-            target_id=role_id,
-            before=before,
-        )
+        audit_change("role", "deleted", role_id, before=before)
         db.session.commit()
 
 
