@@ -328,12 +328,15 @@ def _rotation(members: list[uuid.UUID], last: uuid.UUID | None) -> list[uuid.UUI
 def _pick(session: Session, policy: AssignmentPolicy, *, account_id: uuid.UUID) -> uuid.UUID | None:
     """The agent the policy picks, with the online agents' rows locked until commit (the
     module's note on concurrency says why that is enough)."""
+    agents = inbox_agents(session, policy.channel_id)
     still_members = set(
-        session.scalars(select(Membership.user_id).where(Membership.account_id == account_id))
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.account_id == account_id, Membership.user_id.in_(agents)
+            )
+        )
     )
-    members = [
-        user_id for user_id in inbox_agents(session, policy.channel_id) if user_id in still_members
-    ]
+    members = [user_id for user_id in agents if user_id in still_members]
     online = session.scalars(
         select(AgentAvailability)
         .where(AgentAvailability.user_id.in_(members), AgentAvailability.status == ONLINE)
