@@ -38,6 +38,7 @@ from core.logging import configure_logging
 from core.redis import connect
 from core.worker import worker_command
 from events.cli import events_cli
+from identity.standings import Standings
 from identity.tokens import TokenIssuer
 from provisioning.cli import tenants_cli
 from tenants.db import db, ping_when_idle
@@ -120,6 +121,7 @@ def create_app(config: Config | None = None) -> Flask:
         refuse_raw_sql_on_tenant_connections(db.engine)
         ping_when_idle(db.engine)
         app.extensions["turumba.registry"] = Registry(db.engine, redis, config.registry_ttl)
+        app.extensions["turumba.standings"] = Standings(redis, config.registry_ttl)
 
     requests.init_app(app)
     api = Api(app)

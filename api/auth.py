@@ -26,10 +26,12 @@ from identity.api_tokens import TokenRefused, looks_like_token
 from identity.api_tokens import resolve as resolve_api_token
 from identity.models import User
 from identity.permissions import PERMISSIONS
-from identity.roles import Standing, access_in, standing_in
+from identity.roles import Standing, access_in
 from identity.sessions import REVOKED_KEY, SEEN_KEY, Opened, open_session
 from identity.sessions import is_revoked as session_is_revoked
 from identity.sessions import touch_if_due as touch_session_if_due
+from identity.standings import GENERATION_KEY as STANDINGS_GENERATION_KEY
+from identity.standings import UNKNOWN, Standings
 from identity.tokens import AccessClaims, InvalidToken, TokenIssuer
 from tenants.db import db, utcnow
 from tenants.models import AccountStatus
@@ -38,6 +40,10 @@ from tenants.scope import activate, deactivate
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="turumba"'}
 _REFUSED = {"WWW-Authenticate": 'Bearer realm="turumba", error="invalid_token"'}
+
+
+def standings() -> Standings:
+    return current_app.extensions["turumba.standings"]
 
 
 def token_issuer() -> TokenIssuer:
@@ -77,14 +83,16 @@ class SessionFlags:
     """What Redis says about an access token's session, read in one round trip.
 
     ``revoked`` is None when Redis could not answer (the database decides then);
-    ``seen`` says the session's use was recorded less than a minute ago; ``generation``
-    is the account registry's, for :meth:`tenants.registry.Registry.get` (``ASK`` when
-    it was not read).
+    ``seen`` says the session's use was recorded less than a minute ago. When asked, the
+    generations of the account registry (for :meth:`tenants.registry.Registry.get`;
+    ``ASK`` when not read) and of the standings cache (for
+    :meth:`identity.standings.Standings.get`; ``UNKNOWN`` when not read) come along.
     """
 
     revoked: bool | None
     seen: bool
     generation: Any = ASK
+    standings: Any = UNKNOWN
 
 
 def _bearer_token() -> str:
@@ -112,27 +120,27 @@ def _access_claims(token: str) -> AccessClaims:
 
 
 def _session_flags(claims: AccessClaims, *, generation: bool = False) -> SessionFlags:
-    """The session's revocation and last-seen marks (and the registry's generation, when
-    asked) in one pipelined Redis round trip."""
-    if claims.session_id is None and not generation:
-        return SessionFlags(revoked=False, seen=True)
-    pipe = redis_client().pipeline(transaction=False)
+    """The session's revocation and last-seen marks (and the generations, when asked)
+    in one Redis command."""
+    keys = []
     if claims.session_id is not None:
-        pipe.exists(REVOKED_KEY.format(claims.session_id))
-        pipe.exists(SEEN_KEY.format(claims.session_id))
+        keys += [REVOKED_KEY.format(claims.session_id), SEEN_KEY.format(claims.session_id)]
     if generation:
-        pipe.get(GENERATION_KEY)
+        keys += [GENERATION_KEY, STANDINGS_GENERATION_KEY]
+    if not keys:
+        return SessionFlags(revoked=False, seen=True)
     try:
-        replies = pipe.execute()
+        values = redis_client().mget(keys)
     except redis.RedisError:
         return SessionFlags(revoked=None, seen=True)
     if claims.session_id is None:
-        return SessionFlags(revoked=False, seen=True, generation=replies[0])
-    return SessionFlags(
-        revoked=bool(replies[0]),
-        seen=bool(replies[1]),
-        generation=replies[2] if generation else ASK,
-    )
+        revoked, seen = False, True
+    else:
+        revoked, seen, *values = values
+        revoked, seen = revoked is not None, seen is not None
+    if not generation:
+        return SessionFlags(revoked=revoked, seen=seen)
+    return SessionFlags(revoked=revoked, seen=seen, generation=values[0], standings=values[1])
 
 
 def _admit(
@@ -232,10 +240,11 @@ def require_verified() -> User:
 def enter_account(account_id: uuid.UUID) -> None:
     """Authenticate the caller and make ``account_id`` the request's tenant, or refuse.
 
-    An access token costs one Redis round trip (its session's marks and the registry's
-    generation, pipelined) and one transaction on the request's own session: the user's
-    state and the membership are read in the tenant transaction that the view goes on
-    using. The refusals keep their order: 401s first, then 404, then 403.
+    An access token costs one Redis command (its session's marks and the generations of
+    the registry and of the standings, in one MGET) and, unless this process remembers
+    it (:mod:`identity.standings`), one query for the user's state and membership, in
+    the tenant transaction that the view goes on using. The refusals keep their order:
+    401s first, then 404, then 403.
     """
     token = _bearer_token()
     api_token = looks_like_token(token)
@@ -252,8 +261,8 @@ def enter_account(account_id: uuid.UUID) -> None:
     if api_token:
         access = access_in(db.session, account_id=account_id, user_id=user_id) if live else None
     else:  # the user's state and membership in one query, in the tenant's transaction
-        standing = standing_in(
-            db.session.connection(), account_id=account_id, user_id=claims.user_id
+        standing = standings().get(
+            db.session, account_id=account_id, user_id=claims.user_id, generation=flags.standings
         )
         _admit(db.session, token, claims, flags, standing)
         access = standing.access if live else None

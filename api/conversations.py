@@ -46,7 +46,7 @@ from helpdesk.models import (
 )
 from helpdesk.reading import mark_read
 from helpdesk.tags import CONVERSATIONS, add_tags, conversations_tagged, find_tag, remove_tag
-from tenants.db import commit_keeping_state, db
+from tenants.db import db
 
 blp = tenant_blueprint(
     "conversations", __name__, "/conversations", description="Helpdesk conversations"
@@ -403,12 +403,11 @@ class ConversationMessages(MethodView):
         An inbound message wakes a snoozed conversation and reopens a resolved one; to a
         closed conversation it answers `409 conversation_closed` (start a new one).
         """
-        conversation = _conversation_or_404(conversation_id)
         if data["sender_type"] == "agent" and data.get("sender_id") is None:
             data["sender_id"] = g.get("user_id")
         with refusals_answered():
-            message = post_message(db.session, conversation, **acting(), **data)
-        commit_keeping_state(db.session)  # the answer is the message as just written
+            message = post_message(db.session, conversation_id, **acting(), **data)
+        db.session.commit()
         return message
 
 

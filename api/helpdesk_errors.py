@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from api.errors import fail
-from helpdesk.errors import Conflict, HelpdeskError, InvalidField
+from helpdesk.errors import Conflict, HelpdeskError, InvalidField, NotFound
 
 
 def fail_for(exc: HelpdeskError) -> NoReturn:
@@ -16,12 +16,14 @@ def fail_for(exc: HelpdeskError) -> NoReturn:
     if isinstance(exc, Conflict):
         errors = {exc.field: [exc.message]} if exc.field else None
         fail(409, exc.code, exc.message, errors=errors)
+    if isinstance(exc, NotFound):
+        fail(404, exc.code, exc.message)
     raise exc
 
 
 @contextmanager
 def refusals_answered() -> Iterator[None]:
-    """A service's refusal inside the block answers as its HTTP error (422 or 409)."""
+    """A service's refusal inside the block answers as its HTTP error (422, 409 or 404)."""
     try:
         yield
     except HelpdeskError as exc:

@@ -83,6 +83,7 @@ class Config:
     retention_days: int = 30
     max_content_length: int = 1024 * 1024
     db_pool_size: int = 10
+    #: Seconds an account lookup or a standing stays cached at most (see tenants.registry).
     registry_ttl: int = 30
     auth_rate_limit: int = 30
     auth_rate_window: int = 60

@@ -56,6 +56,42 @@ class UnknownEvent(ValueError):
     pass
 
 
+def event_values(
+    *,
+    account_id: uuid.UUID,
+    name: str,
+    actor: Actor,
+    subject_type: str,
+    subject_id: uuid.UUID | None = None,
+    payload: dict[str, Any] | None = None,
+    causation_depth: int = 0,
+    occurred_at: datetime | None = None,
+) -> dict[str, Any] | None:
+    """The outbox row of one event, by column; None when the depth limit stops it.
+
+    For writers that insert the row themselves, inside a larger statement (see
+    :func:`helpdesk.messages.post_message`); everyone else calls :func:`emit`.
+    """
+    if name not in ALL:
+        raise UnknownEvent(f"unknown event {name!r}")
+    if causation_depth > MAX_CAUSATION_DEPTH:
+        return None
+    return {
+        "id": uuid.uuid4(),
+        "account_id": account_id,
+        "name": name,
+        "occurred_at": occurred_at or utcnow(),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "causation_depth": causation_depth,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "payload": payload or {},
+        "published_at": None,
+        "attempts": 0,
+    }
+
+
 def emit(
     session: Session,
     *,
@@ -68,22 +104,17 @@ def emit(
     causation_depth: int = 0,
 ) -> OutboxEvent | None:
     """Write one event in the caller's transaction; None when the depth limit stops it."""
-    if name not in ALL:
-        raise UnknownEvent(f"unknown event {name!r}")
-    if causation_depth > MAX_CAUSATION_DEPTH:
-        return None
-    event = OutboxEvent(
-        id=uuid.uuid4(),
+    values = event_values(
         account_id=account_id,
         name=name,
-        occurred_at=utcnow(),
-        actor_type=actor.type,
-        actor_id=actor.id,
-        causation_depth=causation_depth,
+        actor=actor,
         subject_type=subject_type,
         subject_id=subject_id,
-        payload=payload or {},
-        attempts=0,
+        payload=payload,
+        causation_depth=causation_depth,
     )
+    if values is None:
+        return None
+    event = OutboxEvent(**values)
     session.add(event)
     return event

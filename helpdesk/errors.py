@@ -33,6 +33,15 @@ class Conflict(HelpdeskError):
         self.field = field
 
 
+class NotFound(HelpdeskError):
+    """What the change is about does not exist in this account (``code`` names what)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 def save_unique(
     session: Session, row: Row, *, constraint: str, code: str, field: str, message: str = ""
 ) -> Row:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 import nh3
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, Uuid, bindparam, func, insert, select, tuple_, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from audit.service import Actor
 from events import names
-from events.outbox import emit
+from events.outbox import OutboxEvent, emit, event_values
 from helpdesk import states
 from helpdesk.conversations import change_status
-from helpdesk.errors import Conflict, InvalidField
+from helpdesk.errors import Conflict, InvalidField, NotFound
 from helpdesk.models import Conversation, Message
-from helpdesk.reading import add_mentions
+from helpdesk.reading import check_mentions, record_mentions
 from tenants.db import utcnow
 
 MAX_LIMIT = 100
@@ -47,8 +50,6 @@ def _wake(
 ) -> None:
     """The contact wrote again: a snoozed conversation (timed or not) wakes, a resolved
     one reopens, each back to ``assigned`` when it has an assignee, else ``open``."""
-    if conversation.status not in (states.SNOOZED, states.RESOLVED):
-        return
     context = {"account_id": account_id, "actor": actor}
     if conversation.status == states.RESOLVED:  # the lifecycle reopens through open
         change_status(session, conversation, **context, status=states.OPEN)
@@ -57,9 +58,70 @@ def _wake(
         change_status(session, conversation, **context, status=target)
 
 
+#: What a message does to its conversation (see :func:`_posting`): an inbound message,
+#: an agent's public reply, another public outbound message, a private note.
+INBOUND, REPLY, OUTBOUND, NOTE = "inbound", "reply", "outbound", "note"
+_MESSAGE_COLUMNS = (
+    "id",
+    "direction",
+    "sender_type",
+    "sender_id",
+    "body",
+    "body_html",
+    "private",
+    "metadata",
+    "delivery_status",
+    "failure_reason",
+    "created_at",
+)
+_EVENT_COLUMNS = tuple(column.name for column in OutboxEvent.__table__.columns)
+
+
+def _bound(table: Table, prefix: str, names: tuple[str, ...]) -> list:
+    return [bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names]
+
+
+@functools.cache
+def _posting(kind: str) -> Select:
+    """The statement that posts a message of ``kind``, built once: it updates the
+    conversation's timestamps (a note only reads it), inserts the message and inserts its
+    ``message.created`` event, all in one round trip, and returns the conversation's
+    status and assignee. Nothing is written when the conversation does not exist, or,
+    for an inbound message, when it is closed: the statement then returns no row.
+    """
+    now = bindparam("now", type_=Conversation.__table__.c.last_activity_at.type)
+    target = Conversation.id == bindparam("conversation_id", type_=Uuid)
+    returned = (Conversation.id, Conversation.status, Conversation.assignee_id)
+    if kind == NOTE:  # private notes touch nothing
+        conversation = select(*returned).where(target)
+    else:
+        changes = {Conversation.last_activity_at: now, Conversation.updated_at: now}
+        if kind == INBOUND:
+            changes[Conversation.waiting_since] = func.coalesce(Conversation.waiting_since, now)
+        elif kind == REPLY:
+            changes[Conversation.first_reply_at] = func.coalesce(Conversation.first_reply_at, now)
+            changes[Conversation.waiting_since] = None
+        conversation = update(Conversation).where(target).values(changes).returning(*returned)
+        if kind == INBOUND:  # a closed conversation is final
+            conversation = conversation.where(Conversation.status != states.CLOSED)
+    found = conversation.cte("conversation")
+    messages, events = Message.__table__, OutboxEvent.__table__
+    message = insert(messages).from_select(
+        ["conversation_id", *_MESSAGE_COLUMNS],
+        select(found.c.id, *_bound(messages, "message_", _MESSAGE_COLUMNS)),
+    )
+    event = insert(events).from_select(
+        list(_EVENT_COLUMNS),
+        select(*_bound(events, "event_", _EVENT_COLUMNS)).select_from(found),
+    )
+    return select(found.c.status, found.c.assignee_id).add_cte(
+        message.cte("message"), event.cte("event")
+    )
+
+
 def post_message(
     session: Session,
-    conversation: Conversation,
+    conversation_id: uuid.UUID,
     *,
     account_id: uuid.UUID,
     actor: Actor,
@@ -87,6 +149,10 @@ def post_message(
 
     ``html`` is kept sanitised (:func:`sanitize_html`) as ``body_html``; ``body`` stays
     the text. ``mentions`` are members @mentioned by an outbound message (a note, usually).
+
+    This is the busiest write of the product, so the conversation's update, the message
+    and its event go to the database as one statement (:func:`_posting`); the returned
+    message is detached, with every field as written.
     """
     if private and direction == "inbound":
         raise InvalidField("private", "only outbound messages can be private notes")
@@ -94,45 +160,42 @@ def post_message(
         raise InvalidField("mentions", "only outbound messages mention agents")
     if delivery_status == "failed" and not failure_reason:
         raise InvalidField("failure_reason", "required when delivery failed")
-    if direction == "inbound" and conversation.status == states.CLOSED:
-        raise Conflict("conversation_closed", "The conversation is closed; start a new one.")
+    mentioned = check_mentions(session, account_id=account_id, user_ids=mentions or ())
+    if private:
+        kind = NOTE
+    elif direction == "inbound":
+        kind = INBOUND
+    else:
+        kind = REPLY if sender_type == "agent" else OUTBOUND
     now = utcnow()
+    written = {
+        "id": uuid.uuid4(),
+        "direction": direction,
+        "sender_type": sender_type,
+        "sender_id": sender_id,
+        "body": body,
+        "body_html": sanitize_html(html) if html is not None else None,
+        "private": private,
+        "metadata": metadata or {},
+        "delivery_status": delivery_status or ("delivered" if direction == "inbound" else "queued"),
+        "failure_reason": failure_reason,
+        "created_at": now,
+    }
     message = Message(
-        id=uuid.uuid4(),
-        conversation_id=conversation.id,
-        direction=direction,
-        sender_type=sender_type,
-        sender_id=sender_id,
-        body=body,
-        body_html=sanitize_html(html) if html is not None else None,
-        private=private,
-        meta=metadata or {},
-        delivery_status=delivery_status or ("delivered" if direction == "inbound" else "queued"),
-        failure_reason=failure_reason,
-        created_at=now,
+        conversation_id=conversation_id,
+        meta=written.pop("metadata"),
+        **written,
     )
-    session.add(message)
-    mentioned = add_mentions(session, message, account_id=account_id, user_ids=mentions or ())
-    if not private:
-        conversation.last_activity_at = now
-        if direction == "inbound":
-            if conversation.waiting_since is None:
-                conversation.waiting_since = now
-        elif sender_type == "agent":
-            if conversation.first_reply_at is None:
-                conversation.first_reply_at = now
-            conversation.waiting_since = None
-    # No flush here: ids are made in Python, so the message, the conversation's new
-    # timestamps and the event reach the database in one flush, at commit.
-    emit(
-        session,
+    written["metadata"] = message.meta
+    event = event_values(
         account_id=account_id,
         name=names.MESSAGE_CREATED,
         actor=actor,
         subject_type="message",
         subject_id=message.id,
+        occurred_at=now,
         payload={
-            "conversation_id": str(conversation.id),
+            "conversation_id": str(conversation_id),
             "direction": direction,
             "sender_type": sender_type,
             "sender_id": str(sender_id) if sender_id else None,
@@ -140,7 +203,21 @@ def post_message(
             "mentions": [str(user_id) for user_id in mentioned],
         },
     )
-    if direction == "inbound":
+    params = {"conversation_id": conversation_id, "now": now}
+    params.update((f"message_{name}", value) for name, value in written.items())
+    params.update((f"event_{name}", value) for name, value in event.items())
+    row = session.connection().execute(_posting(kind), params).first()
+    if row is None:
+        if session.scalar(select(Conversation.status).where(Conversation.id == conversation_id)):
+            raise Conflict("conversation_closed", "The conversation is closed; start a new one.")
+        raise NotFound("conversation_not_found", "No such conversation.")
+    loaded = session.identity_map.get(identity_key(Conversation, conversation_id))
+    if loaded is not None:  # changed behind the ORM's back
+        session.expire(loaded)
+    make_transient_to_detached(message)
+    set_committed_value(message, "mentions", record_mentions(session, message, user_ids=mentioned))
+    if kind == INBOUND and row.status in (states.SNOOZED, states.RESOLVED):
+        conversation = session.get(Conversation, conversation_id)
         _wake(session, conversation, account_id=account_id, actor=actor)
     return message
 

@@ -80,24 +80,31 @@ class ConversationRead(TenantBase):
     last_read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-def add_mentions(
-    session: Session,
-    message: Message,
-    *,
-    account_id: uuid.UUID,
-    user_ids: Iterable[uuid.UUID],
+def check_mentions(
+    session: Session, *, account_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
 ) -> list[uuid.UUID]:
-    """Record that ``message`` mentions each of ``user_ids`` (members only; duplicates once)."""
+    """``user_ids`` once each, in order, after refusing any who is not a member."""
     mentioned = list(dict.fromkeys(user_ids))
     for user_id in mentioned:
         require_member(session, account_id=account_id, user_id=user_id, field="mentions")
-    message.mentions = [
-        MessageMention(
-            conversation_id=message.conversation_id, user_id=user_id, created_at=message.created_at
-        )
-        for user_id in mentioned
-    ]
     return mentioned
+
+
+def record_mentions(
+    session: Session, message: Message, *, user_ids: list[uuid.UUID]
+) -> list[MessageMention]:
+    """Record that ``message`` (already written) mentions each of ``user_ids``."""
+    rows = [
+        MessageMention(
+            message_id=message.id,
+            conversation_id=message.conversation_id,
+            user_id=user_id,
+            created_at=message.created_at,
+        )
+        for user_id in user_ids
+    ]
+    session.add_all(rows)
+    return rows
 
 
 def mentioned(user_id: uuid.UUID | None) -> ColumnElement[bool]:

@@ -61,22 +61,6 @@ class Timestamps:
 db = SQLAlchemy(model_class=PublicBase, session_options={"class_": TenantScopedSession})
 
 
-def commit_keeping_state(session) -> None:
-    """Commit without expiring the session's objects, so answering with them afterwards
-    reads nothing back (a new transaction and a SELECT per object saved).
-
-    Only for objects whose every field this unit of work set itself: what the database
-    changed behind the ORM's back (Core statements, triggers, view-only relationships)
-    would be answered stale.
-    """
-    session = session() if callable(session) else session
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-
-
 #: A pooled connection idle longer than this is checked before use.
 IDLE_PING_AFTER = 10.0
 
