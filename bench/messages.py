@@ -245,19 +245,29 @@ def _cpu() -> float:
 
 
 async def closed_loop(
-    base: str, work: list[list[Target]], *, seconds: float, warmup: float
+    base: str,
+    work: list[list[Target]],
+    *,
+    seconds: float,
+    warmup: float,
+    passes: int | None = None,
 ) -> Tally:
-    """Every client sends its next request as soon as the previous one is answered."""
+    """Every client sends its next request as soon as the previous one is answered.
+
+    With ``passes``, each client goes that many times through its conversations instead,
+    however long it takes (everything counted).
+    """
     url = urlsplit(base)
     connections = [await Connection.open(url.hostname, url.port) for _ in work]
     tally = Tally()
     cpu = _cpu()
     start = time.perf_counter() + warmup
-    stop = start + seconds
+    stop = start + seconds if passes is None else float("inf")
 
     async def client(connection: Connection, payloads: list[bytes]) -> None:
         index = 0
-        while (sent := time.perf_counter()) < stop:
+        last = float("inf") if passes is None else passes * len(payloads)
+        while (sent := time.perf_counter()) < stop and index < last:
             status, body = await connection.request(payloads[index % len(payloads)])
             index += 1
             tally.check(status, body)
@@ -366,15 +376,22 @@ VALUES (%s, %s, %s, %s, 'user', %s, 0, 'message', %s, %s, 0)"""
 
 
 def direct(
-    dsn: str, work: list[list[Target]], *, seconds: float, warmup: float, meter: Meter
+    connections: list[psycopg.Connection],
+    work: list[list[Target]],
+    *,
+    seconds: float,
+    warmup: float,
+    meter: Meter,
+    passes: int | None = None,
 ) -> Tally:
     """The same rows as the API writes, over one psycopg connection per client.
 
-    ``tally.db_cpu``: what PostgreSQL's backends spent, connecting excluded.
+    The connections stay open from one measure to the next, as the server's pool does.
+    With ``passes``, each client goes that many times through its conversations instead
+    of for ``seconds``. ``tally.db_cpu``: what PostgreSQL's backends spent.
     """
     tally = Tally()
     lock = threading.Lock()
-    connections = [psycopg.connect(dsn) for _ in work]
     ready = threading.Barrier(len(work) + 1)
     window: list[float] = []
 
@@ -382,7 +399,8 @@ def direct(
         ready.wait()
         start, stop = window
         index, counted, created = 0, 0, 0
-        while time.perf_counter() < stop:
+        last = float("inf") if passes is None else passes * len(targets)
+        while time.perf_counter() < stop and index < last:
             target = targets[index % len(targets)]
             index += 1
             now, message_id = utcnow(), uuid.uuid4()
@@ -430,14 +448,12 @@ def direct(
         thread.start()
     cpu, before = _cpu(), meter.snapshot()
     start = time.perf_counter() + warmup
-    window.extend((start, start + seconds))
+    window.extend((start, start + seconds if passes is None else float("inf")))
     ready.wait()
     for thread in threads:
         thread.join()
     tally.cpu, tally.requests = _cpu() - cpu, tally.created
     _, tally.db_cpu = meter.used(before, meter.snapshot())
-    for conn in connections:
-        conn.close()
     return tally
 
 
@@ -490,6 +506,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds; figures are medians")
     parser.add_argument("--seconds", type=float, default=8, help="measured seconds per measure")
     parser.add_argument("--warmup", type=float, default=2, help="uncounted seconds first")
+    parser.add_argument(
+        "--warm-passes",
+        type=int,
+        default=3,
+        help="passes over every conversation before measuring (each loads its tenant's "
+        "tables into the caches of the database connection that serves it)",
+    )
     parser.add_argument("--processes", default=None, help="gunicorn workers (default: config)")
     parser.add_argument("--threads", default=None, help="threads per worker (default: config)")
     parser.add_argument(
@@ -498,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.levels, args.rounds, args.seconds, args.warmup = "10,100", 1, 2, 0.5
+        args.warm_passes = 1
     levels = [int(level) for level in args.levels.split(",")]
     server_env = {
         name: value
@@ -526,11 +550,38 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(server: Server, dsn: str, targets: list[Target], levels: list[int], args) -> int:
     runs = {n: Level(n, spread(targets, n, args.clients)) for n in levels}
+    connections = [psycopg.connect(dsn) for _ in range(args.clients)]
+    try:
+        return _measure(server, dsn, connections, targets, runs, args)
+    finally:
+        for conn in connections:
+            conn.close()
+
+
+def _measure(server, dsn, connections, targets, runs: dict[int, Level], args) -> int:
+    """Warm both sides up, then take every measure of every level, ``--rounds`` times.
+
+    Warm-up: a PostgreSQL connection loads a tenant's tables into its caches the first
+    time it touches them (about 3 ms of database CPU per tenant and connection). The
+    server's pooled connections each serve every account, so they take several passes
+    over all conversations (each pass's rate is printed: the first one shows the cold
+    cost); each direct connection serves its own conversations and takes one per level.
+    """
     timing = {"seconds": args.seconds, "warmup": args.warmup}
     meter = Meter(server, dsn)
-    print("warming up every account on every worker ...", file=sys.stderr, flush=True)
-    warm = asyncio.run(closed_loop(server.url, runs[max(levels)].work, seconds=3, warmup=0))
-    created, committed = warm.created, 0
+    created, committed = 0, 0
+    for number in range(1, args.warm_passes + 1):
+        started = time.perf_counter()
+        warm = asyncio.run(
+            closed_loop(server.url, runs[max(runs)].work, seconds=0, warmup=0, passes=1)
+        )
+        created += warm.created
+        rate = warm.created / (time.perf_counter() - started)
+        print(f"  warm-up pass {number}: {rate:,.0f} messages/s", file=sys.stderr, flush=True)
+    for level in runs.values():
+        committed += direct(
+            connections, level.work, seconds=0, warmup=0, meter=meter, passes=1
+        ).created
 
     def measures(level: Level) -> list[Callable[[], None]]:
         def peak() -> None:
@@ -546,7 +597,7 @@ def run(server: Server, dsn: str, targets: list[Target], levels: list[int], args
 
         def baseline() -> None:
             nonlocal committed
-            tally = direct(dsn, level.work, **timing, meter=meter)
+            tally = direct(connections, level.work, **timing, meter=meter)
             committed += tally.created
             level.direct.append(tally.counted / args.seconds)
             level.direct_db_ms.append(tally.db_cpu / tally.requests * 1000)
@@ -562,7 +613,7 @@ def run(server: Server, dsn: str, targets: list[Target], levels: list[int], args
 
     order = random.Random(0)
     for attempt in range(1, args.rounds + 1):
-        plan = [measure for n in levels for measure in measures(runs[n])]
+        plan = [measure for level in runs.values() for measure in measures(level)]
         for measure in order.sample(plan, len(plan)):
             measure()
         figures = "; ".join(
