@@ -121,7 +121,7 @@ def create_app(config: Config | None = None) -> Flask:
         refuse_raw_sql_on_tenant_connections(db.engine)
         ping_when_idle(db.engine)
         app.extensions["turumba.registry"] = Registry(db.engine, redis, config.registry_ttl)
-        app.extensions["turumba.standings"] = Standings(redis, config.registry_ttl)
+        app.extensions["turumba.standings"] = Standings(db.engine, redis, config.registry_ttl)
 
     requests.init_app(app)
     api = Api(app)

@@ -242,9 +242,8 @@ def enter_account(account_id: uuid.UUID) -> None:
 
     An access token costs one Redis command (its session's marks and the generations of
     the registry and of the standings, in one MGET) and, unless this process remembers
-    it (:mod:`identity.standings`), one query for the user's state and membership, in
-    the tenant transaction that the view goes on using. The refusals keep their order:
-    401s first, then 404, then 403.
+    it (:mod:`identity.standings`), one query for the user's state and membership, on a
+    connection of its own. The refusals keep their order: 401s first, then 404, then 403.
     """
     token = _bearer_token()
     api_token = looks_like_token(token)
@@ -262,7 +261,7 @@ def enter_account(account_id: uuid.UUID) -> None:
         access = access_in(db.session, account_id=account_id, user_id=user_id) if live else None
     else:  # the user's state and membership in one query, in the tenant's transaction
         standing = standings().get(
-            db.session, account_id=account_id, user_id=claims.user_id, generation=flags.standings
+            account_id=account_id, user_id=claims.user_id, generation=flags.standings
         )
         _admit(db.session, token, claims, flags, standing)
         access = standing.access if live else None

@@ -406,9 +406,7 @@ class ConversationMessages(MethodView):
         if data["sender_type"] == "agent" and data.get("sender_id") is None:
             data["sender_id"] = g.get("user_id")
         with refusals_answered():
-            message = post_message(db.session, conversation_id, **acting(), **data)
-        db.session.commit()
-        return message
+            return post_message(db.session, conversation_id, **acting(), **data, commit=True)
 
 
 @blp.route("/<uuid:conversation_id>/messages/<uuid:message_id>")

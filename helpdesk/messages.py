@@ -8,7 +8,7 @@ from typing import Any
 
 import nh3
 from sqlalchemy import Select, Table, Uuid, bindparam, func, insert, select, tuple_, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -81,13 +81,25 @@ def _bound(table: Table, prefix: str, names: tuple[str, ...]) -> list:
     return [bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names]
 
 
+#: Statuses an inbound message changes (closed refuses it; the others wake up).
+_NOT_PLAIN = (states.CLOSED, states.SNOOZED, states.RESOLVED)
+
+
+def _in_transaction(session: Session | scoped_session) -> bool:
+    return (session() if isinstance(session, scoped_session) else session).in_transaction()
+
+
 @functools.cache
-def _posting(kind: str) -> Select:
+def _posting(kind: str, alone: bool = False) -> Select:
     """The statement that posts a message of ``kind``, built once: it updates the
     conversation's timestamps (a note only reads it), inserts the message and inserts its
     ``message.created`` event, all in one round trip, and returns the conversation's
     status and assignee. Nothing is written when the conversation does not exist, or,
     for an inbound message, when it is closed: the statement then returns no row.
+
+    ``alone``: the statement is the whole transaction, so an inbound message that would
+    also change the status (see :func:`_wake`) is left to the transactional path: the
+    statement returns no row for it either.
     """
     now = bindparam("now", type_=Conversation.__table__.c.last_activity_at.type)
     target = Conversation.id == bindparam("conversation_id", type_=Uuid)
@@ -102,7 +114,9 @@ def _posting(kind: str) -> Select:
             changes[Conversation.first_reply_at] = func.coalesce(Conversation.first_reply_at, now)
             changes[Conversation.waiting_since] = None
         conversation = update(Conversation).where(target).values(changes).returning(*returned)
-        if kind == INBOUND:  # a closed conversation is final
+        if kind == INBOUND and alone:
+            conversation = conversation.where(Conversation.status.not_in(_NOT_PLAIN))
+        elif kind == INBOUND:  # a closed conversation is final
             conversation = conversation.where(Conversation.status != states.CLOSED)
     found = conversation.cte("conversation")
     messages, events = Message.__table__, OutboxEvent.__table__
@@ -135,6 +149,7 @@ def post_message(
     metadata: dict[str, Any] | None = None,
     delivery_status: str | None = None,
     failure_reason: str | None = None,
+    commit: bool = False,
 ) -> Message:
     """Add a message; update the conversation's activity timestamps and status.
 
@@ -153,6 +168,10 @@ def post_message(
     This is the busiest write of the product, so the conversation's update, the message
     and its event go to the database as one statement (:func:`_posting`); the returned
     message is detached, with every field as written.
+
+    ``commit``: the message is the caller's whole unit of work; it is committed before
+    this returns. A plain message (no mentions, no status change) posted from a session
+    with no transaction open then costs a single round trip to the database.
     """
     if private and direction == "inbound":
         raise InvalidField("private", "only outbound messages can be private notes")
@@ -206,6 +225,15 @@ def post_message(
     params = {"conversation_id": conversation_id, "now": now}
     params.update((f"message_{name}", value) for name, value in written.items())
     params.update((f"event_{name}", value) for name, value in event.items())
+    if commit and not mentioned and not _in_transaction(session):
+        # The message is the whole unit of work: one statement in autocommit mode is
+        # atomic on its own and spares the BEGIN and COMMIT round trips.
+        with session.get_bind().connect() as connection:
+            alone = connection.execution_options(isolation_level="AUTOCOMMIT")
+            if alone.execute(_posting(kind, alone=True), params).first() is not None:
+                make_transient_to_detached(message)
+                set_committed_value(message, "mentions", [])
+                return message
     row = session.connection().execute(_posting(kind), params).first()
     if row is None:
         if session.scalar(select(Conversation.status).where(Conversation.id == conversation_id)):
@@ -219,6 +247,8 @@ def post_message(
     if kind == INBOUND and row.status in (states.SNOOZED, states.RESOLVED):
         conversation = session.get(Conversation, conversation_id)
         _wake(session, conversation, account_id=account_id, actor=actor)
+    if commit:
+        session.commit()
     return message
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import redis
 from flask import current_app, has_app_context
-from sqlalchemy import event, inspect
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.orm import Session
 
 from identity.models import User
@@ -40,20 +40,23 @@ _CHANGED = "turumba_standings_changed"
 class Standings:
     """The process's cache of standings, by (user, account)."""
 
-    def __init__(self, redis_client: redis.Redis, ttl: float) -> None:
+    def __init__(self, engine: Engine, redis_client: redis.Redis, ttl: float) -> None:
+        self._engine = engine
         self._redis = redis_client
         self._ttl = ttl
         self._lock = threading.Lock()
         self._entries: dict[tuple[uuid.UUID, uuid.UUID], tuple[Standing, float]] = {}
         self._generation: Any = UNKNOWN
 
-    def get(
-        self, session: Session, *, account_id: uuid.UUID, user_id: uuid.UUID, generation: Any
-    ) -> Standing:
+    def get(self, *, account_id: uuid.UUID, user_id: uuid.UUID, generation: Any) -> Standing:
         """The user's standing in the account, from the cache while ``generation`` (the
-        counter's value the caller just read, None when unset) stands."""
+        counter's value the caller just read, None when unset) stands.
+
+        A miss reads on a connection of its own, so the request's session opens no
+        transaction for it (see ``helpdesk.messages.post_message``'s ``commit``).
+        """
         if generation is UNKNOWN:
-            return standing_in(session.connection(), account_id=account_id, user_id=user_id)
+            return self._read(account_id, user_id)
         key = (user_id, account_id)
         now = time.monotonic()
         with self._lock:
@@ -63,13 +66,17 @@ class Standings:
             entry = self._entries.get(key)
         if entry is not None and entry[1] > now:
             return entry[0]
-        standing = standing_in(session.connection(), account_id=account_id, user_id=user_id)
+        standing = self._read(account_id, user_id)
         with self._lock:
             if self._generation == generation:  # else read before a change: not kept
                 if len(self._entries) >= MAX_ENTRIES:
                     self._entries.clear()
                 self._entries[key] = (standing, now + self._ttl)
         return standing
+
+    def _read(self, account_id: uuid.UUID, user_id: uuid.UUID) -> Standing:
+        with self._engine.connect() as connection:
+            return standing_in(connection, account_id=account_id, user_id=user_id)
 
     def invalidate(self) -> None:
         """Forget every standing here, and tell every other process to do the same."""

@@ -132,8 +132,8 @@ def test_entries_expire_so_a_lost_notice_heals(app, account, agent):
     """A change whose generation bump was lost (Redis down then) shows after the TTL."""
     account_id, user_id = uuid.UUID(account.account_id), uuid.UUID(agent.user_id)
     with app.app_context():
-        standings = Standings(redis_client(), ttl=0.3)
-        first = standings.get(db.session, account_id=account_id, user_id=user_id, generation=b"7")
+        standings = Standings(db.engine, redis_client(), ttl=0.3)
+        first = standings.get(account_id=account_id, user_id=user_id, generation=b"7")
         assert first.access.role is Role.AGENT
         db.session.execute(  # behind the ORM's back: no bump
             update(Membership)
@@ -141,10 +141,10 @@ def test_entries_expire_so_a_lost_notice_heals(app, account, agent):
             .values(role=Role.ADMIN)
         )
         db.session.commit()
-        cached = standings.get(db.session, account_id=account_id, user_id=user_id, generation=b"7")
+        cached = standings.get(account_id=account_id, user_id=user_id, generation=b"7")
         assert cached.access.role is Role.AGENT
         time.sleep(0.35)
-        fresh = standings.get(db.session, account_id=account_id, user_id=user_id, generation=b"7")
+        fresh = standings.get(account_id=account_id, user_id=user_id, generation=b"7")
         assert fresh.access.role is Role.ADMIN
         db.session.commit()
 
@@ -152,11 +152,11 @@ def test_entries_expire_so_a_lost_notice_heals(app, account, agent):
 def test_a_new_generation_forgets_what_was_remembered(app, account, agent):
     account_id, user_id = uuid.UUID(account.account_id), uuid.UUID(agent.user_id)
     with app.app_context():
-        standings = Standings(redis_client(), ttl=60)
-        standings.get(db.session, account_id=account_id, user_id=user_id, generation=b"1")
+        standings = Standings(db.engine, redis_client(), ttl=60)
+        standings.get(account_id=account_id, user_id=user_id, generation=b"1")
         with membership_reads(app) as reads:
-            standings.get(db.session, account_id=account_id, user_id=user_id, generation=b"1")
+            standings.get(account_id=account_id, user_id=user_id, generation=b"1")
             assert reads == []
-            standings.get(db.session, account_id=account_id, user_id=user_id, generation=b"2")
+            standings.get(account_id=account_id, user_id=user_id, generation=b"2")
             assert len(reads) == 1
         db.session.commit()
