@@ -187,6 +187,10 @@ def serve(app, **env: str) -> Iterator[Server]:
         try:
             _wait_ready(base, server, log)
             yield Server(base, server.pid)
+        except BaseException:
+            log.seek(0)
+            print(f"the server's log ends:\n{log.read()[-6000:]}", file=sys.stderr)
+            raise
         finally:
             server.terminate()
             try:

@@ -86,5 +86,8 @@ def ping_when_idle(engine, *, after: float = IDLE_PING_AFTER) -> None:
             return  # fresh from connect, or in use a moment ago
         try:
             dbapi_connection.execute("SELECT 1")
+            # The ping opened a transaction; leave none open, or an autocommit
+            # checkout (helpdesk.messages.post_message) could not switch to it.
+            dbapi_connection.rollback()
         except Exception as exc:
             raise DisconnectionError("a pooled connection died while idle") from exc

@@ -48,3 +48,14 @@ def test_a_connection_used_a_moment_ago_is_trusted_without_a_round_trip(pooled):
     with pytest.raises(OperationalError):  # not pinged, so the statement meets the dead link
         backend_pid(engine)
     assert backend_pid(engine) > 0  # and the pool recovers on the next checkout
+
+
+def test_a_pinged_connection_is_handed_out_with_no_transaction_open(pooled):
+    """So it can still be switched to autocommit, as a plain message's post does."""
+    engine, _ = pooled
+    ping_when_idle(engine, after=0.0)
+    backend_pid(engine)
+    with engine.connect() as conn:  # pinged on checkout
+        alone = conn.execution_options(isolation_level="AUTOCOMMIT")
+        assert alone.scalar(select(func.pg_backend_pid())) > 0
+        assert alone.connection.dbapi_connection.autocommit is True
