@@ -2,8 +2,9 @@
 so an authenticated request does not read them from the database.
 
 Whatever changes a standing goes through the ORM: a user deleted or changing their
-password, a membership made, changed or ended, a custom role edited or removed. A session
-that commits such a change bumps a generation counter in Redis (see :func:`_watch`);
+password, a membership made, changed or ended, a custom role edited or removed. Any ORM
+session (the request's, a job's, the CLI's) that commits such a change bumps a
+generation counter in Redis (see :func:`_watch`);
 requests read the counter in the Redis round trip they make anyway (``api.auth``), and a
 process that sees a new value forgets every standing, so a removed member is refused on
 the very next request, in every process. Entries also expire after ``ttl`` seconds, in
@@ -25,7 +26,6 @@ from sqlalchemy.orm import Session
 from identity.models import User
 from identity.roles import Standing, standing_in
 from tenants.models import AccountRole, Membership
-from tenants.scope import TenantScopedSession
 
 GENERATION_KEY = "turumba:standings:generation"
 #: The generation when Redis did not answer: read the database, cache nothing.
@@ -101,7 +101,7 @@ def _changes_standing(instance: Any) -> bool:
     return isinstance(instance, Membership | AccountRole)
 
 
-@event.listens_for(TenantScopedSession, "before_flush")
+@event.listens_for(Session, "before_flush")
 def _watch(session: Session, flush_context: Any, instances: Any) -> None:
     if (
         any(isinstance(instance, WATCHED) for instance in session.deleted)
@@ -111,12 +111,12 @@ def _watch(session: Session, flush_context: Any, instances: Any) -> None:
         session.info[_CHANGED] = True
 
 
-@event.listens_for(TenantScopedSession, "after_commit")
+@event.listens_for(Session, "after_commit")
 def _publish(session: Session) -> None:
     if session.info.pop(_CHANGED, False) and has_app_context():
         current_app.extensions["turumba.standings"].invalidate()
 
 
-@event.listens_for(TenantScopedSession, "after_rollback")
+@event.listens_for(Session, "after_rollback")
 def _drop(session: Session) -> None:
     session.info.pop(_CHANGED, None)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event, update
+from sqlalchemy.orm import Session
 
 from core.redis import redis_client
 from identity.standings import GENERATION_KEY, Standings
@@ -160,3 +161,15 @@ def test_a_new_generation_forgets_what_was_remembered(app, account, agent):
             standings.get(account_id=account_id, user_id=user_id, generation=b"2")
             assert len(reads) == 1
         db.session.commit()
+
+
+def test_a_change_committed_outside_requests_bumps_the_generation_too(app, account, agent):
+    """Jobs and the CLI use sessions of their own; their changes count the same."""
+    before = generation(app)
+    with app.app_context(), Session(bind=db.engine) as session:
+        membership = session.get(
+            Membership, (uuid.UUID(account.account_id), uuid.UUID(agent.user_id))
+        )
+        membership.role = Role.ADMIN
+        session.commit()
+    assert generation(app) != before
