@@ -259,7 +259,7 @@ def enter_account(account_id: uuid.UUID) -> None:
         g.tenant_token = activate(record.schema_name)
     if api_token:
         access = access_in(db.session, account_id=account_id, user_id=user_id) if live else None
-    else:  # the user's state and membership in one query, in the tenant's transaction
+    else:  # the user's state and membership: remembered, or one query on its own connection
         standing = standings().get(
             account_id=account_id, user_id=claims.user_id, generation=flags.standings
         )
