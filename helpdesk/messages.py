@@ -21,6 +21,7 @@ from helpdesk.errors import Conflict, InvalidField, NotFound
 from helpdesk.models import Conversation, Message
 from helpdesk.reading import check_mentions, record_mentions
 from tenants.db import utcnow
+from tenants.driver import first_autocommitted
 
 MAX_LIMIT = 100
 #: Where a delivery status may go next: forward only; delivered and failed are final.
@@ -114,8 +115,8 @@ def _posting(kind: str, alone: bool = False) -> Select:
             changes[Conversation.first_reply_at] = func.coalesce(Conversation.first_reply_at, now)
             changes[Conversation.waiting_since] = None
         conversation = update(Conversation).where(target).values(changes).returning(*returned)
-        if kind == INBOUND and alone:
-            conversation = conversation.where(Conversation.status.not_in(_NOT_PLAIN))
+        if kind == INBOUND and alone:  # no NOT IN: its list is expanded per execution
+            conversation = conversation.where(*(Conversation.status != s for s in _NOT_PLAIN))
         elif kind == INBOUND:  # a closed conversation is final
             conversation = conversation.where(Conversation.status != states.CLOSED)
     found = conversation.cte("conversation")
@@ -228,12 +229,11 @@ def post_message(
     if commit and not mentioned and not _in_transaction(session):
         # The message is the whole unit of work: one statement in autocommit mode is
         # atomic on its own and spares the BEGIN and COMMIT round trips.
-        with session.get_bind().connect() as connection:
-            alone = connection.execution_options(isolation_level="AUTOCOMMIT")
-            if alone.execute(_posting(kind, alone=True), params).first() is not None:
-                make_transient_to_detached(message)
-                set_committed_value(message, "mentions", [])
-                return message
+        alone = _posting(kind, alone=True)
+        if first_autocommitted(session.get_bind(), alone, params) is not None:
+            make_transient_to_detached(message)
+            set_committed_value(message, "mentions", [])
+            return message
     row = session.connection().execute(_posting(kind), params).first()
     if row is None:
         if session.scalar(select(Conversation.status).where(Conversation.id == conversation_id)):
@@ -248,6 +248,9 @@ def post_message(
         conversation = session.get(Conversation, conversation_id)
         _wake(session, conversation, account_id=account_id, actor=actor)
     if commit:
+        session.flush()
+        for mention in message.mentions:  # read after the commit, which would expire them
+            session.expunge(mention)
         session.commit()
     return message
 

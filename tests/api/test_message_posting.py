@@ -3,10 +3,13 @@ anything more (mentions, a status change) is one transaction, committed once."""
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from psycopg import pq
 from sqlalchemy import event
 
 from events import names
@@ -18,42 +21,68 @@ from .test_reading import inbound, post_message, reply
 
 
 @dataclass
-class Traffic:
-    statements: list[str] = field(default_factory=list)
-    commits: int = 0
+class Wire:
+    """What the app's connections said to PostgreSQL, from libpq's protocol trace."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def sent(self, message: str) -> list[str]:
+        """The texts the client sent in ``message``s (``Parse``: a statement; ``Query``:
+        a simple one, such as BEGIN)."""
+        return [line.split(" ", 2)[2] for line in self.lines if line.startswith(f"F {message} ")]
+
+    @property
+    def round_trips(self) -> int:
+        """Every exchange ends with the server's ReadyForQuery."""
+        return sum(line.startswith("B ReadyForQuery") for line in self.lines)
 
 
 @contextmanager
-def traffic(app) -> Iterator[Traffic]:
-    """The statements and the commits the app sends to PostgreSQL while the block runs."""
-    seen = Traffic()
-
-    def statement(conn, cursor, sql, *args) -> None:
-        seen.statements.append(sql)
-
-    def commit(conn) -> None:
-        seen.commits += 1
-
+def wire(app) -> Iterator[Wire]:
+    """Trace every connection the app checks out of its pool while the block runs."""
+    seen = Wire()
+    traced: list = []
     with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
+        pool = db.engine.pool
+    with tempfile.TemporaryFile("w+") as log:
+
+        def checkout(dbapi_connection, record, proxy) -> None:
+            dbapi_connection.pgconn.trace(log.fileno())
+            dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+            traced.append(dbapi_connection)
+
+        def checkin(dbapi_connection, record) -> None:
+            if dbapi_connection in traced:
+                dbapi_connection.pgconn.untrace()
+                traced.remove(dbapi_connection)
+
+        event.listen(pool, "checkout", checkout)
+        event.listen(pool, "checkin", checkin)
+        try:
+            yield seen
+        finally:
+            event.remove(pool, "checkout", checkout)
+            event.remove(pool, "checkin", checkin)
+            for connection in traced:
+                connection.pgconn.untrace()
+            log.seek(0)
+            # One message per entry: "F\t26\tParse\t "" "select ..."" (direction, length,
+            # name, contents); a statement's own line breaks continue its entry.
+            for entry in re.split(r"\n(?=[FB]\t)", log.read().strip()):
+                direction, _, message, contents = [*entry.split("\t", 3), ""][:4]
+                seen.lines.append(f"{direction} {message} {contents.strip()}")
 
 
 def test_a_plain_message_is_one_statement_and_no_transaction(app, client, account):
     channel_id, contact_id = setup_desk(client, account)
     conversation_id = make(client, account, channel_id, contact_id)
     inbound(client, account, conversation_id)  # the caller's standing is remembered now
-    with traffic(app) as seen:
+    with wire(app) as seen:
         posted = reply(client, account, conversation_id, body="Sorted!")
-    assert len(seen.statements) == 1
-    assert seen.statements[0].startswith("WITH conversation AS")
-    assert seen.commits == 0  # autocommit: no BEGIN, no COMMIT
+    assert seen.round_trips == 1
+    (statement,) = seen.sent("Parse")
+    assert statement.startswith('"" "WITH conversation AS')
+    assert seen.sent("Query") == []  # autocommit: no BEGIN, no COMMIT
     created = events(app, account, names.MESSAGE_CREATED)
     assert [e.subject_id for e in created][-1].hex == posted["id"].replace("-", "")
     shown = client.get(account.url(f"/conversations/{conversation_id}"), headers=account.headers)
@@ -65,18 +94,18 @@ def test_mentions_and_wake_ups_take_one_transaction(app, client, account, agent)
     channel_id, contact_id = setup_desk(client, account)
     conversation_id = make(client, account, channel_id, contact_id)
     inbound(client, account, conversation_id)
-    with traffic(app) as seen:
+    with wire(app) as seen:
         reply(client, account, conversation_id, private=True, mentions=[agent.user_id])
-    assert seen.commits == 1
+    assert seen.sent("Query") == ['"BEGIN"', '"COMMIT"']
     snoozed = client.post(
         account.url(f"/conversations/{conversation_id}/status"),
         json={"status": "snoozed"},
         headers=account.headers,
     )
     assert snoozed.status_code == 200, snoozed.json
-    with traffic(app) as seen:
+    with wire(app) as seen:
         inbound(client, account, conversation_id, body="Any news?")
-    assert seen.commits == 1
+    assert seen.sent("Query") == ['"BEGIN"', '"COMMIT"']
     shown = client.get(account.url(f"/conversations/{conversation_id}"), headers=account.headers)
     assert shown.json["status"] == "open"
 

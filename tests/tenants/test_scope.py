@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import ProgrammingError
@@ -12,7 +10,6 @@ from audit.service import SYSTEM
 from crm.models import Contact
 from crm.service import create_contact
 from tenants.db import db
-from tenants.registry import registry
 from tenants.scope import (
     NO_TENANT,
     TenantSwitchError,
@@ -22,21 +19,7 @@ from tenants.scope import (
 )
 from tenants.session import tenant_session
 
-
-def record(member):
-    return registry().get(uuid.UUID(member.account_id))
-
-
-@pytest.fixture
-def two_tenants(app, account, other_account):
-    """Two accounts with one distinctly named contact each."""
-    with app.app_context():
-        ours, theirs = record(account), record(other_account)
-        with tenant_session(ours) as session:
-            create_contact(session, account_id=ours.id, actor=SYSTEM, name="Ours")
-        with tenant_session(theirs) as session:
-            create_contact(session, account_id=theirs.id, actor=SYSTEM, name="Theirs")
-        yield ours, theirs
+from .conftest import record
 
 
 def names(session) -> list[str]:
