@@ -14,6 +14,7 @@ which SQLAlchemy computes per execution: :func:`rendered` refuses the latter.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,34 +27,51 @@ from sqlalchemy.sql import ClauseElement
 
 @dataclass(frozen=True)
 class Rendered:
-    """A statement's SQL for one schema, the values of the parameters it carries itself,
-    and the conversions (JSON...) SQLAlchemy applies to parameters before the driver."""
+    """A statement's SQL for one schema, with PostgreSQL's own ``$n`` placeholders, and
+    for each ``$n`` in turn: the name of its parameter, the value the statement carries
+    itself (for parameters the caller does not give) and the conversion (JSON...)
+    SQLAlchemy applies to it before the driver."""
 
     sql: str
-    fixed: dict[str, Any]
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    parameters: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+
+    def values(self, params: Mapping[str, Any]) -> list[Any]:
+        return [
+            process(value) if process else value
+            for name, fixed, process in self.parameters
+            for value in (params.get(name, fixed),)
+        ]
+
+
+@functools.cache
+def _numbered(dialect: Dialect) -> Dialect:
+    """``dialect`` rendering ``$1, $2...``: psycopg sends such SQL as it is, where its
+    ``%(name)s`` form is parsed on every execution past a 128-statement cache (one
+    statement per tenant schema overflows it)."""
+    numbered = copy.copy(dialect)
+    numbered.paramstyle, numbered.positional = "numeric_dollar", True
+    return numbered
 
 
 @functools.lru_cache(maxsize=8192)
 def rendered(statement: ClauseElement, dialect: Dialect, schema: str | None) -> Rendered:
     """``statement`` compiled for ``schema``; cached (statements are built once and kept)."""
     compiled = statement.compile(
-        dialect=dialect, schema_translate_map={None: schema}, render_schema_translate=True
+        dialect=_numbered(dialect),
+        schema_translate_map={None: schema},
+        render_schema_translate=True,
     )
     defaulted = [*compiled.insert_prefetch, *compiled.update_prefetch]
     if defaulted:
         columns = ", ".join(sorted(column.name for column in defaulted))
         raise ValueError(f"give the statement these columns' values explicitly: {columns}")
-    names = compiled.bind_names
-    processors = (
-        (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
-        for bind, name in names.items()
-    )
-    return Rendered(
-        sql=compiled.string,
-        fixed={name: bind.effective_value for bind, name in names.items() if not bind.required},
-        processors=tuple((name, process) for name, process in processors if process),
-    )
+    binds = {name: bind for bind, name in compiled.bind_names.items()}
+    parameters = []
+    for name in compiled.positiontup:
+        bind = binds[name]
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        parameters.append((name, None if bind.required else bind.effective_value, process))
+    return Rendered(compiled.string, tuple(parameters))
 
 
 def first_autocommitted(
@@ -67,14 +85,12 @@ def first_autocommitted(
     """
     schema = engine.get_execution_options().get("schema_translate_map", {}).get(None)
     plan = rendered(statement, engine.dialect, schema)
-    values = {**plan.fixed, **params}
-    for name, process in plan.processors:
-        values[name] = process(values[name])
+    values = plan.values(params)
     pooled = engine.raw_connection()
     driver: psycopg.Connection = pooled.driver_connection
     try:
         driver.autocommit = True
-        return driver.execute(plan.sql, values).fetchone()
+        return psycopg.RawCursor(driver).execute(plan.sql, values).fetchone()
     except psycopg.Error as error:
         if driver.broken:
             pooled.invalidate(error)
