@@ -3,9 +3,10 @@
 SQLAlchemy's execution path (a cache key walked over the statement, the schema
 translation, parameter processing, an execution context) costs more CPU than PostgreSQL
 spends on a small insert: posting a message took about a fifth less server CPU without
-it (bench/messages.py). A statement run here is rendered once per schema from the same
-Core construct, with the schema its tenant engine translates to, so scoping still
-happens in one place (:mod:`tenants.scope`); only the per-call path is shorter.
+it (bench/messages.py). A statement run here is compiled once from the same Core
+construct, and its tenant tables are qualified with the schema its tenant engine
+translates to, so scoping still happens in one place (:mod:`tenants.scope`); only the
+per-call path is shorter.
 
 Statements must not use expanding parameters (``IN`` lists), which SQLAlchemy renders
 per execution, nor leave a column to its Python-side default (``onupdate=utcnow``...),
@@ -24,23 +25,35 @@ import psycopg
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql import ClauseElement
 
+#: The schema statements are compiled for, replaced by the tenant's in their SQL.
+_PLACEHOLDER = "turumba_tenant_schema"
+#: Marks a parameter the caller must give.
+_REQUIRED = object()
+
 
 @dataclass(frozen=True)
 class Rendered:
-    """A statement's SQL for one schema, with PostgreSQL's own ``$n`` placeholders, and
-    for each ``$n`` in turn: the name of its parameter, the value the statement carries
-    itself (for parameters the caller does not give) and the conversion (JSON...)
-    SQLAlchemy applies to it before the driver."""
+    """A statement's SQL, its tenant tables in :data:`_PLACEHOLDER`, with PostgreSQL's
+    own ``$n`` placeholders; and for each ``$n`` in turn: the name of its parameter, the
+    value the statement carries itself (for parameters the caller does not give) and the
+    conversion (JSON...) SQLAlchemy applies to it before the driver."""
 
     sql: str
     parameters: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+    dialect: Dialect
+
+    def sql_for(self, schema: str | None) -> str:
+        """The SQL with tenant tables in ``schema`` (None: unqualified, as SQLAlchemy)."""
+        qualifier = f"{self.dialect.identifier_preparer.quote_schema(schema)}." if schema else ""
+        return self.sql.replace(f"{_PLACEHOLDER}.", qualifier)
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
-        return [
-            process(value) if process else value
-            for name, fixed, process in self.parameters
-            for value in (params.get(name, fixed),)
-        ]
+        """The driver's parameters; a ``KeyError`` names a parameter left out."""
+        values = []
+        for name, fixed, process in self.parameters:
+            value = params[name] if fixed is _REQUIRED else params.get(name, fixed)
+            values.append(process(value) if process else value)
+        return values
 
 
 @functools.cache
@@ -53,12 +66,13 @@ def _numbered(dialect: Dialect) -> Dialect:
     return numbered
 
 
-@functools.lru_cache(maxsize=8192)
-def rendered(statement: ClauseElement, dialect: Dialect, schema: str | None) -> Rendered:
-    """``statement`` compiled for ``schema``; cached (statements are built once and kept)."""
+@functools.cache
+def rendered(statement: ClauseElement, dialect: Dialect) -> Rendered:
+    """``statement`` compiled once (statements are built once and kept): compiling one
+    per tenant took ~10 ms of CPU at every tenant's first message in each process."""
     compiled = statement.compile(
         dialect=_numbered(dialect),
-        schema_translate_map={None: schema},
+        schema_translate_map={None: _PLACEHOLDER},
         render_schema_translate=True,
     )
     defaulted = [*compiled.insert_prefetch, *compiled.update_prefetch]
@@ -70,8 +84,8 @@ def rendered(statement: ClauseElement, dialect: Dialect, schema: str | None) -> 
     for name in compiled.positiontup:
         bind = binds[name]
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        parameters.append((name, None if bind.required else bind.effective_value, process))
-    return Rendered(compiled.string, tuple(parameters))
+        parameters.append((name, _REQUIRED if bind.required else bind.effective_value, process))
+    return Rendered(compiled.string, tuple(parameters), dialect)
 
 
 def first_autocommitted(
@@ -84,13 +98,13 @@ def first_autocommitted(
     with autocommit off; a connection the error left broken is discarded.
     """
     schema = engine.get_execution_options().get("schema_translate_map", {}).get(None)
-    plan = rendered(statement, engine.dialect, schema)
-    values = plan.values(params)
+    plan = rendered(statement, engine.dialect)
+    sql, values = plan.sql_for(schema), plan.values(params)
     pooled = engine.raw_connection()
     driver: psycopg.Connection = pooled.driver_connection
     try:
         driver.autocommit = True
-        return psycopg.RawCursor(driver).execute(plan.sql, values).fetchone()
+        return psycopg.RawCursor(driver).execute(sql, values).fetchone()
     except psycopg.Error as error:
         if driver.broken:
             pooled.invalidate(error)

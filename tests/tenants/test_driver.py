@@ -103,3 +103,10 @@ def test_a_column_left_to_its_python_default_is_refused(two_tenants):
     with pytest.raises(ValueError, match="updated_at"):
         first_autocommitted(engine_of(ours.schema_name), forgetful, {"new": "Lost"})
     assert contact_names(ours) == ["Ours"]
+
+
+def test_a_parameter_left_out_is_an_error_not_a_null(two_tenants):
+    ours, _ = two_tenants
+    with pytest.raises(KeyError, match="new"):
+        first_autocommitted(engine_of(ours.schema_name), RENAME, {"old": "Ours"})
+    assert contact_names(ours) == ["Ours"]
