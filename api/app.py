@@ -10,6 +10,7 @@ from api import (
     assignment,
     audit,
     authentication,
+    automation,
     channels,
     contacts,
     conversations,
@@ -75,6 +76,7 @@ BLUEPRINTS = (
     sla.blp,
     tags.blp,
     tags.contact_tags,
+    automation.blp,
 )
 
 

@@ -1,5 +1,5 @@
 """The automation engine: JSONLogic rules evaluated by RQ workers on conversation events.
 
-Its evaluator, rules and actions arrive with the automation issue; the package exists so
-the layout is fixed from the start.
+:mod:`automation.jsonlogic` is the evaluator (rules compiled once to Python, cached per
+rule version); the rules and actions themselves arrive with the automation issue.
 """

@@ -11,6 +11,10 @@ internal: no endpoint reads it, and every row names its account.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +60,29 @@ class UnknownEvent(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class Cause:
+    """The event being reacted to, for the events the reaction writes: they carry its
+    depth + 1 and the chain of automation rules that led to them."""
+
+    depth: int
+    rules: tuple[str, ...] = ()
+
+
+_cause: ContextVar[Cause | None] = ContextVar("turumba_event_cause", default=None)
+
+
+@contextmanager
+def caused_by(depth: int, rules: tuple[str, ...]) -> Iterator[None]:
+    """Every event written in the block is a reaction: depth ``depth + 1``, and its
+    payload's ``rule_chain`` lists ``rules`` (the rules whose actions led to it)."""
+    token = _cause.set(Cause(depth + 1, rules))
+    try:
+        yield
+    finally:
+        _cause.reset(token)
+
+
 def event_values(
     *,
     account_id: uuid.UUID,
@@ -74,6 +101,10 @@ def event_values(
     """
     if name not in ALL:
         raise UnknownEvent(f"unknown event {name!r}")
+    cause = _cause.get()
+    if cause is not None:
+        causation_depth = max(causation_depth, cause.depth)
+        payload = {**(payload or {}), "rule_chain": list(cause.rules)}
     if causation_depth > MAX_CAUSATION_DEPTH:
         return None
     return {

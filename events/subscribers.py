@@ -11,7 +11,12 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-MODULES: tuple[str, ...] = ("helpdesk.assignment", "helpdesk.sla.tracking", "helpdesk.snooze")
+MODULES: tuple[str, ...] = (
+    "automation.engine",
+    "helpdesk.assignment",
+    "helpdesk.sla.tracking",
+    "helpdesk.snooze",
+)
 
 
 @cache

@@ -325,9 +325,12 @@ def _rotation(members: list[uuid.UUID], last: uuid.UUID | None) -> list[uuid.UUI
     return members[start:] + members[:start]
 
 
-def _pick(session: Session, policy: AssignmentPolicy, *, account_id: uuid.UUID) -> uuid.UUID | None:
-    """The agent the policy picks, with the online agents' rows locked until commit (the
-    module's note on concurrency says why that is enough)."""
+def _pick(
+    session: Session, policy: AssignmentPolicy, *, account_id: uuid.UUID, mode: str | None = None
+) -> uuid.UUID | None:
+    """The agent the policy picks (by ``mode`` when given, else the policy's), with the
+    online agents' rows locked until commit (the module's note on concurrency says why
+    that is enough)."""
     agents = inbox_agents(session, policy.channel_id)
     still_members = set(
         session.scalars(
@@ -355,7 +358,7 @@ def _pick(session: Session, policy: AssignmentPolicy, *, account_id: uuid.UUID) 
     candidates = [user_id for user_id in rotation if user_id in eligible]
     if not candidates:
         return None
-    if policy.mode == LEAST_LOADED:
+    if (mode or policy.mode) == LEAST_LOADED:
         return min(candidates, key=eligible.__getitem__)  # the first of the least loaded
     return candidates[0]
 
@@ -385,6 +388,32 @@ def auto_assign(
         assignee_id=chosen,
         policy=policy.mode,
     )
+    return chosen
+
+
+def assign_by(
+    session: Session, conversation: Conversation, *, account_id: uuid.UUID, actor: Actor, mode: str
+) -> uuid.UUID | None:
+    """Assign by ``mode`` (round robin or least loaded) among the inbox's available
+    agents, whatever the channel's own policy (an automation rule's choice); the
+    assignee, or None when nobody is eligible."""
+    # The rotation's place is kept on the channel's policy row, made (manual) if missing.
+    session.execute(
+        insert(AssignmentPolicy)
+        .values(channel_id=conversation.channel_id, mode=MANUAL, enabled=True)
+        .on_conflict_do_nothing()
+    )
+    policy = session.scalar(
+        select(AssignmentPolicy)
+        .where(AssignmentPolicy.channel_id == conversation.channel_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    chosen = _pick(session, policy, account_id=account_id, mode=mode)
+    if chosen is not None:
+        policy.last_assignee_id = chosen
+        who = {"account_id": account_id, "actor": actor}
+        assign(session, conversation, **who, assignee_id=chosen, policy=mode)
     return chosen
 
 

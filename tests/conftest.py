@@ -28,6 +28,7 @@ from core.config import Config
 from core.jobs import QUEUES, queue
 from core.keys import generate_signing_key
 from core.redis import redis_client
+from events.relay import relay_once
 from identity.service import create_user
 from identity.verification import mark_verified
 from provisioning.fleet import upgrade_public
@@ -154,6 +155,24 @@ def run_jobs(app):
                 connection=redis_client(),
                 serializer=JSONSerializer,
             ).work(burst=True, logging_level="WARNING")
+
+    return run
+
+
+@pytest.fixture
+def settle(app, run_jobs):
+    """Publish pending events and run their consumers until no new events come."""
+
+    def run() -> None:
+        for _ in range(10):
+            with app.app_context():
+                published = 0
+                while count := relay_once(db.session):
+                    published += count
+            if not published:
+                return
+            run_jobs()
+        raise AssertionError("events kept coming")
 
     return run
 

@@ -10,29 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from events.outbox import OutboxEvent
-from events.relay import relay_once
 from tenants.db import db
 from tenants.models import Membership, Role
 
 FUTURE = (datetime.now(UTC) + timedelta(days=3)).isoformat()
-
-
-@pytest.fixture
-def settle(app, run_jobs):
-    """Publish pending events and run their consumers until no new events come."""
-
-    def run() -> None:
-        for _ in range(10):
-            with app.app_context():
-                published = 0
-                while count := relay_once(db.session):
-                    published += count
-            if not published:
-                return
-            run_jobs()
-        raise AssertionError("events kept coming")
-
-    return run
 
 
 @pytest.fixture

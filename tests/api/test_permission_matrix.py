@@ -45,8 +45,9 @@ def tenant_routes(app) -> list[tuple[str, str, str | None, str | None]]:
 
 
 def concrete(rule: str, account_id: str) -> str:
-    """The rule with the account filled in and any other parameter a random id."""
-    path = rule.replace("<uuid:account_id>", account_id)
+    """The rule with the account filled in, any number 1 and any other parameter a
+    random id."""
+    path = re.sub(r"<int:[^<>]+>", "1", rule.replace("<uuid:account_id>", account_id))
     return re.sub(r"<(?:uuid:)?[^<>]+>", lambda _: str(uuid.uuid4()), path)
 
 

@@ -1,0 +1,205 @@
+"""The engine: runs an account's rules on each event they listen to, in an RQ worker.
+
+For an event it loads the enabled rules listening to it, in order, builds the context
+once (:mod:`automation.context`) and evaluates each rule's conditions (compiled once
+per rule version). A matching rule's actions run in order, each in a savepoint of its
+own: one that fails is rolled back and logged while the others go on. Each matching
+evaluation is written to the run log with its per-condition results and every action's
+outcome and duration, in the same transaction as the actions' changes.
+
+Loop protection: the events an action writes carry the event's depth + 1 and the chain of
+rules that led to them (:func:`events.outbox.caused_by`); a rule never runs on an event
+that its own action caused, however far up the chain, and no rule runs on an event at
+the depth limit, so two rules that would ping-pong stop there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.service import Actor
+from automation import jsonlogic
+from automation.catalogue import TRIGGER_EVENTS
+from automation.context import build, conversation_of, sample_event
+from automation.models import Rule, RuleRun
+from automation.runners import RUNNERS, Job, Skipped
+from events.consumers import Event, register
+from events.outbox import MAX_CAUSATION_DEPTH, caused_by
+from helpdesk.errors import HelpdeskError, InvalidField, NotFound
+from helpdesk.models import Conversation, Message
+from tenants.registry import AccountRecord, live_account
+from tenants.session import tenant_session
+
+log = logging.getLogger(__name__)
+
+#: Branches of a condition document that the run log reports one by one.
+_BRANCHES = frozenset({"and", "or", "!", "if", "?:"})
+
+
+def explain(conditions: Any, context: dict[str, Any], at: str = "") -> list[dict[str, Any]]:
+    """What each and/or/not branch of ``conditions`` evaluated to, outermost first, as
+    ``{"at": JSON pointer, "rule": the branch, "result": truthiness}``."""
+    found = [{"at": at or "/", "rule": conditions, "result": _truthy(conditions, context)}]
+    if isinstance(conditions, dict) and len(conditions) == 1:
+        ((operator, args),) = conditions.items()
+        if operator in _BRANCHES:
+            for index, branch in enumerate(args if isinstance(args, list) else [args]):
+                if isinstance(branch, dict):
+                    found += explain(branch, context, f"{at}/{operator}/{index}")
+    return found
+
+
+def _truthy(conditions: Any, context: dict[str, Any]) -> bool:
+    return jsonlogic.js.truthy(jsonlogic.evaluate(conditions, context))
+
+
+def matches(rule: Rule, context: dict[str, Any]) -> bool:
+    """Whether ``rule``'s conditions hold for ``context`` (compiled once per version)."""
+    check = jsonlogic.cached((rule.id, rule.version), rule.conditions)
+    return jsonlogic.js.truthy(check(context))
+
+
+def listening(session: Session, name: str) -> list[Rule]:
+    """The enabled rules that run on the event ``name``, in order."""
+    return list(
+        session.scalars(
+            select(Rule)
+            .where(Rule.enabled.is_(True), Rule.events.contains([name]))
+            .order_by(Rule.position, Rule.created_at, Rule.id)
+        )
+    )
+
+
+def perform(
+    session: Session, rule: Rule, event: Event, *, account: AccountRecord
+) -> list[dict[str, Any]]:
+    """Run ``rule``'s actions on the event's conversation; each action's outcome."""
+    conversation_id = conversation_of(event)
+    conversation = (
+        session.scalar(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        )
+        if conversation_id
+        else None
+    )
+    job = Job(session, account, Actor("automation", rule.id), conversation)
+    chain = (*event.payload.get("rule_chain", ()), str(rule.id))
+    outcomes = []
+    for action in rule.actions:
+        started = time.perf_counter()
+        outcome: dict[str, Any] = {"type": action["type"], "outcome": "done"}
+        try:
+            if conversation is None:
+                raise Skipped("the event concerns no conversation")
+            with session.begin_nested(), caused_by(event.causation_depth, chain):
+                RUNNERS[action["type"]](job, action["params"])
+        except Skipped as exc:
+            outcome |= {"outcome": "skipped", "reason": str(exc)}
+        except HelpdeskError as exc:
+            outcome |= {"outcome": "failed", "error": str(exc)}
+            log.info("rule %s: action %s refused: %s", rule.id, action["type"], exc)
+        except Exception as exc:  # one action's crash must not stop the others
+            outcome |= {"outcome": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            log.exception("rule %s: action %s failed", rule.id, action["type"])
+        outcome["ms"] = round((time.perf_counter() - started) * 1000, 3)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def run_rules(session: Session, event: Event, *, account: AccountRecord) -> list[RuleRun]:
+    """Evaluate the account's rules on ``event`` (``session`` in its tenant); the runs of
+    the rules that matched, flushed with their actions' changes (the caller commits)."""
+    if event.causation_depth >= MAX_CAUSATION_DEPTH:
+        return []
+    rules = listening(session, event.name)
+    if not rules:
+        return []
+    context = build(session, event, account=account)
+    chain = set(event.payload.get("rule_chain", ()))
+    runs = []
+    for rule in rules:
+        if str(rule.id) in chain:
+            continue  # the event comes (maybe indirectly) from this rule's own action
+        started = time.perf_counter()
+        if not matches(rule, context):
+            continue
+        actions = perform(session, rule, event, account=account)
+        run = RuleRun(
+            id=uuid.uuid4(),
+            rule_id=rule.id,
+            rule_version=rule.version,
+            event_id=event.id,
+            event_name=event.name,
+            conversation_id=conversation_of(event),
+            matched=True,
+            conditions=explain(rule.conditions, context),
+            actions=actions,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        session.add(run)
+        runs.append(run)
+        if rule.stop_processing:
+            break
+    session.flush()
+    return runs
+
+
+def on_event(event: Event) -> None:
+    """The consumer: run the rules of the event's account, in one transaction."""
+    account = live_account(event.account_id)
+    if account is None:
+        return
+    with tenant_session(account) as session:  # commits at the end of the block
+        run_rules(session, event, account=account)
+
+
+def dry_run(conditions: Any, actions: list[dict[str, Any]], context: dict[str, Any]) -> dict:
+    """What a rule would do in ``context``, changing nothing: whether it matches, each
+    branch's result, and the actions that would run."""
+    matched = _truthy(conditions, context)
+    return {
+        "matched": matched,
+        "conditions": explain(conditions, context),
+        "actions": actions if matched else [],
+        "context": context,
+    }
+
+
+def try_rule(
+    session: Session,
+    *,
+    account: AccountRecord,
+    conditions: Any,
+    actions: list[dict[str, Any]],
+    event_name: str,
+    conversation_id: uuid.UUID | None = None,
+    message_id: uuid.UUID | None = None,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A dry run against a given context document, or against a conversation of the
+    account as it is now (and one of its messages, for message events)."""
+    if context is None:
+        if conversation_id is None or session.get(Conversation, conversation_id) is None:
+            raise NotFound("conversation_not_found", "No such conversation.")
+        if message_id is not None:
+            message = session.get(Message, message_id)
+            if message is None or message.conversation_id != conversation_id:
+                raise InvalidField("message_id", "no such message in this conversation")
+        event = sample_event(
+            account=account,
+            name=event_name,
+            conversation_id=conversation_id,
+            message_id=message_id,
+        )
+        context = build(session, event, account=account)
+    return dry_run(conditions, actions, context)
+
+
+for _name in TRIGGER_EVENTS:
+    register(_name, on_event, key="automation.engine.on_event")
