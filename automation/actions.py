@@ -8,6 +8,7 @@ offending part as a path into the rule (``actions/2/params/agent_id``).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ STRATEGIES = ("round_robin", "least_loaded")
 #: from the ``snooze`` action, which takes its duration).
 SETTABLE_STATUSES = (states.OPEN, states.PENDING, states.RESOLVED, states.CLOSED)
 MAX_TEXT = 10_000
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,12 @@ def _scalar(c: Check, name: str, value: Any) -> Any:
     return value
 
 
+def _email(c: Check, name: str, value: Any) -> str:
+    if not isinstance(value, str) or not EMAIL.match(value) or len(value) > 320:
+        raise c.fail(name, "an email address")
+    return value
+
+
 @dataclass(frozen=True)
 class Action:
     """An action type: its required and optional parameters, and which of them may not
@@ -148,6 +156,12 @@ ACTIONS: dict[str, Action] = {
         exclusive=("body", "template_id"),
     ),
     "add_note": Action("Add a private note", {"body": _template_text}, {}),
+    "send_email": Action(
+        "Email an address, or each member of a team",
+        {"subject": _template_text, "body": _template_text},
+        {"to": _email, "team_id": _existing(get_team, "team")},
+        exclusive=("to", "team_id"),
+    ),
     "apply_sla": Action(
         "Apply an SLA policy", {"policy_id": _existing(get_policy, "SLA policy")}, {}
     ),

@@ -127,6 +127,7 @@ FIELDS: tuple[Field, ...] = (
     Field("message.private", "boolean", "Private note"),
     Field("message.sender_type", "select", "Sender", SENDER_TYPES),
     Field("message.body", "text", "Message text"),
+    Field("message.auto_reply", "boolean", "Sent by a machine (out-of-office, bounce, list)"),
     Field("message.created_at", "datetime", "Message time"),
     Field("contact.id", "id", "Contact"),
     Field("contact.name", "text", "Contact name"),

@@ -104,9 +104,34 @@ def _contact(session: Session, contact: Contact) -> dict[str, Any]:
     return document
 
 
+#: Headers that mark an email as sent by a machine (RFC 3834 and the common vendors').
+_AUTOMATIC = {
+    "auto-submitted": lambda v: v.lower() != "no",
+    "x-autoreply": lambda v: True,
+    "x-autorespond": lambda v: True,
+    "x-auto-response-suppress": lambda v: v.lower() in ("all", "oof", "autoreply"),
+    "precedence": lambda v: v.lower() in ("bulk", "junk", "list", "auto_reply"),
+}
+
+
+def is_auto_reply(metadata: dict[str, Any]) -> bool:
+    """Whether a message's email ``headers`` (kept in its metadata by the channel) say a
+    machine sent it: an out-of-office, a bounce, a list. Rules do not answer those, or two
+    auto-responders would answer each other forever."""
+    headers = metadata.get("headers") if isinstance(metadata, dict) else None
+    if not isinstance(headers, dict):
+        return False
+    return any(
+        test(str(value))
+        for name, value in headers.items()
+        if (test := _AUTOMATIC.get(name.lower()))
+    )
+
+
 def _message(message: Message) -> dict[str, Any]:
     document = _row(message, ("id", "direction", "private", "sender_type", "body", "created_at"))
     document["kind"] = "note" if message.private else message.direction
+    document["auto_reply"] = is_auto_reply(message.meta)
     return document
 
 

@@ -23,21 +23,26 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit.service import Actor
+from audit.service import SYSTEM, Actor, record_change
 from automation import jsonlogic
 from automation.catalogue import TRIGGER_EVENTS
 from automation.context import build, conversation_of, sample_event
 from automation.models import Rule, RuleRun
 from automation.runners import RUNNERS, Job, Skipped
+from core.mail import send_email
 from events.consumers import Event, register
 from events.outbox import MAX_CAUSATION_DEPTH, caused_by
 from helpdesk.errors import HelpdeskError, InvalidField, NotFound
 from helpdesk.models import Conversation, Message
+from identity.models import User
+from tenants.models import Membership, Role
 from tenants.registry import AccountRecord, live_account
 from tenants.session import tenant_session
 
 log = logging.getLogger(__name__)
 
+#: Runs in a row with a failed action after which a rule switches itself off.
+FAILURE_LIMIT = 5
 #: Branches of a condition document that the run log reports one by one.
 _BRANCHES = frozenset({"and", "or", "!", "if", "?:"})
 
@@ -77,7 +82,12 @@ def listening(session: Session, name: str) -> list[Rule]:
 
 
 def perform(
-    session: Session, rule: Rule, event: Event, *, account: AccountRecord
+    session: Session,
+    rule: Rule,
+    event: Event,
+    *,
+    account: AccountRecord,
+    context: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Run ``rule``'s actions on the event's conversation; each action's outcome."""
     conversation_id = conversation_of(event)
@@ -88,7 +98,7 @@ def perform(
         if conversation_id
         else None
     )
-    job = Job(session, account, Actor("automation", rule.id), conversation)
+    job = Job(session, account, Actor("automation", rule.id), conversation, context)
     chain = (*event.payload.get("rule_chain", ()), str(rule.id))
     outcomes = []
     for action in rule.actions:
@@ -112,6 +122,48 @@ def perform(
     return outcomes
 
 
+def _count_failures(
+    session: Session, rule: Rule, actions: list[dict[str, Any]], *, account: AccountRecord
+) -> None:
+    """A run with a failed action counts; a clean run resets the count. At
+    :data:`FAILURE_LIMIT` in a row the rule is switched off and the admins are told."""
+    errors = [a["error"] for a in actions if a["outcome"] == "failed"]
+    rule.failures = rule.failures + 1 if errors else 0
+    if rule.failures < FAILURE_LIMIT:
+        return
+    rule.enabled = False
+    rule.disabled_reason = (
+        f"Switched off after {rule.failures} runs in a row with failed actions; "
+        f"the last error: {errors[-1]}"
+    )[:500]
+    record_change(
+        session,
+        actor=SYSTEM,
+        action="automation_rule.switched_off",
+        target_type="automation_rule",
+        target_id=rule.id,
+        before={"enabled": True},
+        after={"enabled": False, "reason": rule.disabled_reason},
+    )
+    admins = session.scalars(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.account_id == account.id,
+            Membership.role.in_((Role.OWNER, Role.ADMIN)),
+            User.deleted_at.is_(None),
+        )
+    )
+    for address in admins:
+        send_email(
+            session,
+            to=address,
+            subject=f"Automation rule switched off: {rule.name}",
+            text=f'In {account.name}, the automation rule "{rule.name}" was switched '
+            f"off.\n\n{rule.disabled_reason}\n\nFix it, then enable it again.",
+        )
+
+
 def run_rules(session: Session, event: Event, *, account: AccountRecord) -> list[RuleRun]:
     """Evaluate the account's rules on ``event`` (``session`` in its tenant); the runs of
     the rules that matched, flushed with their actions' changes (the caller commits)."""
@@ -129,7 +181,8 @@ def run_rules(session: Session, event: Event, *, account: AccountRecord) -> list
         started = time.perf_counter()
         if not matches(rule, context):
             continue
-        actions = perform(session, rule, event, account=account)
+        actions = perform(session, rule, event, account=account, context=context)
+        _count_failures(session, rule, actions, account=account)
         run = RuleRun(
             id=uuid.uuid4(),
             rule_id=rule.id,

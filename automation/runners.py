@@ -9,16 +9,20 @@ changed since (an agent who left, a deleted template) is refused here by the ser
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.service import Actor
 from automation.actions import ACTIONS
+from core.mail import send_email
+from core.redis import redis_client
 from helpdesk import states
 from helpdesk.assignment import assign_by
 from helpdesk.conversations import assign, change_status, update_conversation
@@ -28,6 +32,8 @@ from helpdesk.models import Conversation
 from helpdesk.replies import get_template, preview_context, render, render_template
 from helpdesk.sla.policies import apply_policy
 from helpdesk.tags import CONVERSATIONS, add_tags, find_tag, remove_tag
+from helpdesk.teams import get_team, team_members
+from identity.models import User
 from tenants.db import utcnow
 from tenants.registry import AccountRecord
 
@@ -36,15 +42,21 @@ class Skipped(Exception):
     """The action had nothing to do (the conversation already is as it would make it)."""
 
 
+#: Messages and emails automation may send about one conversation per hour: past it,
+#: two systems answering each other (or a rule misfiring) stop flooding the contact.
+AUTOMATED_PER_HOUR = 10
+
+
 @dataclass(frozen=True)
 class Job:
-    """One action's circumstances: the tenant session, the account, the rule as actor and
-    the conversation the event concerns (locked by the engine)."""
+    """One action's circumstances: the tenant session, the account, the rule as actor,
+    the conversation the event concerns (locked by the engine) and the context."""
 
     session: Session
     account: AccountRecord
     actor: Actor
     conversation: Conversation
+    context: dict[str, Any]
 
     @property
     def who(self) -> dict[str, Any]:
@@ -122,14 +134,30 @@ def _remove_tag(job: Job, params: dict[str, Any]) -> None:
         raise Skipped("not tagged")
 
 
-def _text(job: Job, params: dict[str, Any]) -> str:
-    """The body to post: the rule's text or template, rendered for this conversation."""
-    variables = preview_context(
+def _outgoing(job: Job) -> None:
+    """Refuse to answer a machine, and to send more than the hourly cap."""
+    message = job.context.get("message") or {}
+    if message.get("auto_reply"):
+        raise Skipped("the message is an automatic reply")
+    hour = int(time.time() // 3600)
+    key = f"turumba:automation:sent:{job.account.id}:{job.conversation.id}:{hour}"
+    sent, _ = redis_client().pipeline().incr(key).expire(key, 3600).execute()
+    if sent > AUTOMATED_PER_HOUR:
+        raise Skipped(f"over {AUTOMATED_PER_HOUR} automated messages this hour")
+
+
+def _variables(job: Job) -> dict[str, Any]:
+    return preview_context(
         job.session,
         account_name=job.account.name,
         caller_id=None,
         conversation_id=job.conversation.id,
     )
+
+
+def _text(job: Job, params: dict[str, Any]) -> str:
+    """The body to post: the rule's text or template, rendered for this conversation."""
+    variables = _variables(job)
     if "template_id" in params:
         template = get_template(job.session, uuid.UUID(params["template_id"]))
         if template is None:
@@ -140,6 +168,8 @@ def _text(job: Job, params: dict[str, Any]) -> str:
 
 def _post(*, private: bool) -> Callable[[Job, dict[str, Any]], None]:
     def run(job: Job, params: dict[str, Any]) -> None:
+        if not private:
+            _outgoing(job)
         post_message(
             job.session,
             job.conversation.id,
@@ -152,6 +182,25 @@ def _post(*, private: bool) -> Callable[[Job, dict[str, Any]], None]:
         )
 
     return run
+
+
+def _send_email(job: Job, params: dict[str, Any]) -> None:
+    _outgoing(job)
+    variables = _variables(job)
+    subject = render(params["subject"], variables, field="subject")
+    text = render(params["body"], variables)
+    if "to" in params:
+        recipients = [params["to"]]
+    else:
+        team = get_team(job.session, uuid.UUID(params["team_id"]))
+        if team is None:
+            raise InvalidField("team_id", "the team no longer exists")
+        members = team_members(job.session, team)
+        recipients = list(job.session.scalars(select(User.email).where(User.id.in_(members))))
+        if not recipients:
+            raise Skipped("the team has no members")
+    for address in recipients:
+        send_email(job.session, to=address, subject=subject, text=text)
 
 
 def _apply_sla(job: Job, params: dict[str, Any]) -> None:
@@ -173,6 +222,7 @@ RUNNERS: dict[str, Callable[[Job, dict[str, Any]], None]] = {
     "set_custom_attribute": _custom_attribute,
     "send_message": _post(private=False),
     "add_note": _post(private=True),
+    "send_email": _send_email,
     "apply_sla": _apply_sla,
 }
 assert RUNNERS.keys() == ACTIONS.keys(), "every action type needs its runner"

@@ -7,7 +7,9 @@ import uuid
 
 from sqlalchemy import select
 
+from automation.engine import FAILURE_LIMIT
 from automation.models import RuleRun
+from automation.runners import AUTOMATED_PER_HOUR
 from tenants.registry import registry
 from tenants.session import tenant_session
 
@@ -402,3 +404,103 @@ def test_a_rule_can_assign_by_rotation_whatever_the_channel_policy(
     latest = max(runs(app, account), key=lambda r: r.created_at)
     assert latest.actions[0]["outcome"] == "skipped"
     assert "no agent" in latest.actions[0]["reason"]
+
+
+def test_emails_go_to_an_address_or_a_team_and_never_answer_a_machine(
+    client, settle, account, agent, mailbox
+):
+    team = client.post(account.url("/teams"), json={"name": "Night"}, headers=account.headers)
+    joined = client.post(
+        account.url(f"/teams/{team.json['id']}/members"),
+        json={"user_id": agent.user_id},
+        headers=account.headers,
+    )
+    assert joined.status_code == 200, joined.json
+    ops = f"ops-{uuid.uuid4().hex[:8]}@example.com"
+    rule(
+        client,
+        account,
+        conditions={"==": [{"var": "message.kind"}, "inbound"]},
+        actions=[
+            {
+                "type": "send_email",
+                "params": {"to": ops, "subject": "New from {{ contact.name }}", "body": "Look"},
+            },
+            {
+                "type": "send_email",
+                "params": {"team_id": team.json["id"], "subject": "Heads up", "body": "Hi team"},
+            },
+        ],
+    )
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    inbound(client, account, conversation_id)
+    settle()
+    assert mailbox.last_to(ops)["Subject"] == "New from Grace"
+    assert mailbox.last_to(agent.email).get_content().strip() == "Hi team"
+    before = len(mailbox.to(ops))
+    out_of_office = client.post(
+        account.url(f"/conversations/{conversation_id}/messages"),
+        json={
+            "direction": "inbound",
+            "sender_type": "contact",
+            "body": "I am away until Monday",
+            "metadata": {"headers": {"Auto-Submitted": "auto-replied"}},
+        },
+        headers=account.headers,
+    )
+    assert out_of_office.status_code == 201, out_of_office.json
+    settle()
+    assert len(mailbox.to(ops)) == before
+
+
+def test_automated_messages_to_one_conversation_are_capped(app, client, settle, account):
+    rule(
+        client,
+        account,
+        conditions={"==": [{"var": "message.kind"}, "inbound"]},
+        actions=[{"type": "send_message", "params": {"body": "Got it"}}],
+    )
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    for number in range(AUTOMATED_PER_HOUR + 2):
+        inbound(client, account, conversation_id, body=f"Message {number}")
+    settle()
+    items = client.get(
+        account.url(f"/conversations/{conversation_id}/messages"),
+        query_string={"limit": 100},
+        headers=account.headers,
+    ).json["items"]
+    assert sum(m["sender_type"] == "automation" for m in items) == AUTOMATED_PER_HOUR
+    outcomes = [r.actions[0]["outcome"] for r in runs(app, account)]
+    assert outcomes.count("skipped") == 2
+
+
+def test_a_rule_that_keeps_failing_is_switched_off_and_admins_told(
+    app, client, settle, account, agent, mailbox
+):
+    made = rule(
+        client,
+        account,
+        name="Broken",
+        actions=[{"type": "assign_agent", "params": {"agent_id": agent.user_id}}],
+    )
+    client.delete(account.url(f"/members/{agent.user_id}"), headers=account.headers)
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    for number in range(FAILURE_LIMIT + 1):
+        inbound(client, account, conversation_id, body=f"Message {number}")
+        settle()
+    assert len(runs(app, account)) == FAILURE_LIMIT  # the last message found it off
+    url = account.url(f"/automation/rules/{made['id']}")
+    off = client.get(url, headers=account.headers).json
+    assert off["enabled"] is False and off["failures"] == FAILURE_LIMIT
+    assert "not a member" in off["disabled_reason"]
+    assert "Broken" in mailbox.last_to(account.email)["Subject"]
+    unfixed = client.patch(url, json={"enabled": True}, headers=account.headers)
+    assert unfixed.status_code == 422  # it still names someone who left
+    assert "actions/0/params/agent_id" in unfixed.json["errors"]
+    fixed = {"enabled": True, "actions": [{"type": "add_tag", "params": {"tag": "x"}}]}
+    back = client.patch(url, json=fixed, headers=account.headers).json
+    assert back["enabled"] is True and back["failures"] == 0
+    assert back["disabled_reason"] is None

@@ -150,6 +150,7 @@ def test_action_parameters_are_checked_against_the_account(client, account, othe
         ({"type": "add_tag", "params": {"tag": "vip", "colour": "red"}}, "colour"),
         ({"type": "add_tag", "params": {}}, "tag"),
         ({"type": "add_tag", "params": {"tag": "  "}}, "tag"),
+        ({"type": "send_email", "params": {"to": "ops", "subject": "S", "body": "B"}}, "to"),
         ({"type": "add_tag", "params": {"tag": "x" * 65}}, "tag"),
         ({"type": "assign_team", "params": {"team_id": "team-one"}}, "team_id"),
         ({"type": "set_custom_attribute", "params": {"key": "k", "value": [1]}}, "value"),
