@@ -1,6 +1,7 @@
 """The engine: runs an account's rules on each event they listen to, in an RQ worker.
 
-For an event it loads the enabled rules listening to it, in order, builds the context
+For an event it finds the enabled rules listening to it, in order (from the worker's
+:mod:`~automation.rulebook`), builds the context
 once (:mod:`automation.context`) and evaluates each rule's conditions (compiled once
 per rule version). A matching rule's actions run in order, each in a savepoint of its
 own: one that fails is rolled back and logged while the others go on. Each matching
@@ -28,6 +29,7 @@ from automation import jsonlogic
 from automation.catalogue import TRIGGER_EVENTS
 from automation.context import build, conversation_of, sample_event
 from automation.models import Rule, RuleRun
+from automation.rulebook import BOOK, Listed
 from automation.runners import RUNNERS, Job, Skipped
 from core.mail import send_email
 from events.consumers import Event, register
@@ -64,21 +66,10 @@ def _truthy(conditions: Any, context: dict[str, Any]) -> bool:
     return jsonlogic.js.truthy(jsonlogic.evaluate(conditions, context))
 
 
-def matches(rule: Rule, context: dict[str, Any]) -> bool:
+def matches(rule: Rule | Listed, context: dict[str, Any]) -> bool:
     """Whether ``rule``'s conditions hold for ``context`` (compiled once per version)."""
     check = jsonlogic.cached((rule.id, rule.version), rule.conditions)
     return jsonlogic.js.truthy(check(context))
-
-
-def listening(session: Session, name: str) -> list[Rule]:
-    """The enabled rules that run on the event ``name``, in order."""
-    return list(
-        session.scalars(
-            select(Rule)
-            .where(Rule.enabled.is_(True), Rule.events.contains([name]))
-            .order_by(Rule.position, Rule.created_at, Rule.id)
-        )
-    )
 
 
 def perform(
@@ -169,18 +160,21 @@ def run_rules(session: Session, event: Event, *, account: AccountRecord) -> list
     the rules that matched, flushed with their actions' changes (the caller commits)."""
     if event.causation_depth >= MAX_CAUSATION_DEPTH:
         return []
-    rules = listening(session, event.name)
-    if not rules:
+    listed = BOOK.listening(session, account.schema_name, event.name)
+    if not listed:
         return []
     context = build(session, event, account=account)
     chain = set(event.payload.get("rule_chain", ()))
     runs = []
-    for rule in rules:
-        if str(rule.id) in chain:
+    for candidate in listed:
+        if str(candidate.id) in chain:
             continue  # the event comes (maybe indirectly) from this rule's own action
         started = time.perf_counter()
-        if not matches(rule, context):
+        if not matches(candidate, context):
             continue
+        rule = session.get(Rule, candidate.id, with_for_update=True)
+        if rule is None or not rule.enabled or rule.version != candidate.version:
+            continue  # changed since the book was read; the next event sees the change
         actions = perform(session, rule, event, account=account, context=context)
         _count_failures(session, rule, actions, account=account)
         run = RuleRun(

@@ -504,3 +504,24 @@ def test_a_rule_that_keeps_failing_is_switched_off_and_admins_told(
     back = client.patch(url, json=fixed, headers=account.headers).json
     assert back["enabled"] is True and back["failures"] == 0
     assert back["disabled_reason"] is None
+
+
+def test_a_changed_rule_applies_from_the_next_event(app, client, settle, account):
+    """Workers keep the rules they read; a change reaches them through Redis at once."""
+    made = rule(client, account, actions=[{"type": "add_tag", "params": {"tag": "a"}}])
+    url = account.url(f"/automation/rules/{made['id']}")
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    inbound(client, account, conversation_id)
+    settle()
+    assert len(runs(app, account)) == 1
+    client.patch(url, json={"conditions": False}, headers=account.headers)
+    inbound(client, account, conversation_id)
+    settle()
+    assert len(runs(app, account)) == 1
+    changed = {"conditions": True, "actions": [{"type": "add_tag", "params": {"tag": "b"}}]}
+    client.patch(url, json=changed, headers=account.headers)
+    inbound(client, account, conversation_id)
+    settle()
+    assert [r.rule_version for r in runs(app, account)] == [1, 3]
+    assert conversation(client, account, conversation_id)["tags"] == ["a", "b"]
