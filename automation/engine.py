@@ -1,12 +1,12 @@
 """The engine: runs an account's rules on each event they listen to, in an RQ worker.
 
 For an event it finds the enabled rules listening to it, in order (from the worker's
-:mod:`~automation.rulebook`), builds the context
-once (:mod:`automation.context`) and evaluates each rule's conditions (compiled once
-per rule version). A matching rule's actions run in order, each in a savepoint of its
-own: one that fails is rolled back and logged while the others go on. Each matching
-evaluation is written to the run log with its per-condition results and every action's
-outcome and duration, in the same transaction as the actions' changes.
+:mod:`~automation.rulebook`), builds the context once (:mod:`automation.context`) and
+evaluates each rule's conditions (compiled once per rule version). A matching rule's
+actions run in order, each in a savepoint of its own: one that fails is rolled back and
+logged while the others go on. Each matching evaluation is written to the run log with
+its per-condition results and every action's outcome and duration, in the same
+transaction as the actions' changes.
 
 Loop protection: the events an action writes carry the event's depth + 1 and the chain of
 rules that led to them (:func:`events.outbox.caused_by`); a rule never runs on an event
@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from audit.service import SYSTEM, Actor, record_change
@@ -37,6 +38,7 @@ from events.outbox import MAX_CAUSATION_DEPTH, caused_by
 from helpdesk.errors import HelpdeskError, InvalidField, NotFound
 from helpdesk.models import Conversation, Message
 from identity.models import User
+from tenants.db import utcnow
 from tenants.models import Membership, Role
 from tenants.registry import AccountRecord, live_account
 from tenants.session import tenant_session
@@ -45,6 +47,10 @@ log = logging.getLogger(__name__)
 
 #: Runs in a row with a failed action after which a rule switches itself off.
 FAILURE_LIMIT = 5
+#: Days the run log keeps a run; each worker prunes an account's log at most hourly.
+RUN_RETENTION_DAYS = 30
+PRUNE_EVERY = 3600.0
+_pruned: dict[uuid.UUID, float] = {}
 #: Branches of a condition document that the run log reports one by one.
 _BRANCHES = frozenset({"and", "or", "!", "if", "?:"})
 
@@ -193,8 +199,21 @@ def run_rules(session: Session, event: Event, *, account: AccountRecord) -> list
         runs.append(run)
         if rule.stop_processing:
             break
+    if runs:
+        _prune_runs(session, account)
     session.flush()
     return runs
+
+
+def _prune_runs(session: Session, account: AccountRecord) -> None:
+    """Drop the account's runs older than the retention period, at most hourly per
+    worker: the log is pruned where it grows, with no sweep over every tenant."""
+    now = time.monotonic()
+    if now - _pruned.get(account.id, -PRUNE_EVERY) < PRUNE_EVERY:
+        return
+    _pruned[account.id] = now
+    expired = utcnow() - timedelta(days=RUN_RETENTION_DAYS)
+    session.execute(delete(RuleRun).where(RuleRun.created_at < expired))
 
 
 def on_event(event: Event) -> None:

@@ -4,12 +4,14 @@ worker; matching rules act through the same services as agents and leave a run l
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from automation.engine import FAILURE_LIMIT
+from automation.engine import FAILURE_LIMIT, RUN_RETENTION_DAYS
 from automation.models import RuleRun
 from automation.runners import AUTOMATED_PER_HOUR
+from tenants.db import utcnow
 from tenants.registry import registry
 from tenants.session import tenant_session
 
@@ -525,3 +527,34 @@ def test_a_changed_rule_applies_from_the_next_event(app, client, settle, account
     settle()
     assert [r.rule_version for r in runs(app, account)] == [1, 3]
     assert conversation(client, account, conversation_id)["tags"] == ["a", "b"]
+
+
+def test_runs_past_the_retention_period_are_pruned(app, client, settle, account):
+    made = rule(client, account, actions=[{"type": "add_tag", "params": {"tag": "a"}}])
+
+    def logged(days_ago: int) -> RuleRun:
+        return RuleRun(
+            id=uuid.uuid4(),
+            rule_id=uuid.UUID(made["id"]),
+            rule_version=1,
+            event_name="message.created",
+            matched=True,
+            conditions=[],
+            actions=[],
+            duration_ms=1.0,
+            created_at=utcnow() - timedelta(days=days_ago),
+        )
+
+    old, recent = logged(RUN_RETENTION_DAYS + 1), logged(1)
+    ids = {"old": old.id, "recent": recent.id}
+    with app.app_context():
+        record = registry().get(uuid.UUID(account.account_id))
+        with tenant_session(record) as session:
+            session.add_all([old, recent])
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    inbound(client, account, conversation_id)
+    settle()
+    kept = runs(app, account)
+    assert ids["recent"] in {r.id for r in kept} and ids["old"] not in {r.id for r in kept}
+    assert len(kept) == 2
