@@ -326,11 +326,11 @@ def _rotation(members: list[uuid.UUID], last: uuid.UUID | None) -> list[uuid.UUI
 
 
 def _pick(
-    session: Session, policy: AssignmentPolicy, *, account_id: uuid.UUID, mode: str | None = None
+    session: Session, policy: AssignmentPolicy, *, account_id: uuid.UUID, mode: str
 ) -> uuid.UUID | None:
-    """The agent the policy picks (by ``mode`` when given, else the policy's), with the
-    online agents' rows locked until commit (the module's note on concurrency says why
-    that is enough)."""
+    """The agent ``mode`` picks among the policy's inbox, going on from its last pick,
+    with the online agents' rows locked until commit (the module's note on concurrency
+    says why that is enough)."""
     agents = inbox_agents(session, policy.channel_id)
     still_members = set(
         session.scalars(
@@ -358,9 +358,34 @@ def _pick(
     candidates = [user_id for user_id in rotation if user_id in eligible]
     if not candidates:
         return None
-    if (mode or policy.mode) == LEAST_LOADED:
+    if mode == LEAST_LOADED:
         return min(candidates, key=eligible.__getitem__)  # the first of the least loaded
     return candidates[0]
+
+
+def _give(
+    session: Session,
+    conversation: Conversation,
+    policy: AssignmentPolicy,
+    *,
+    account_id: uuid.UUID,
+    actor: Actor,
+    mode: str,
+) -> uuid.UUID | None:
+    """Assign to whom ``mode`` picks (the policy row, locked, keeps the rotation's place);
+    the assignee, or None when nobody is eligible."""
+    chosen = _pick(session, policy, account_id=account_id, mode=mode)
+    if chosen is not None:
+        policy.last_assignee_id = chosen
+        assign(
+            session,
+            conversation,
+            account_id=account_id,
+            actor=actor,
+            assignee_id=chosen,
+            policy=mode,
+        )
+    return chosen
 
 
 def auto_assign(
@@ -376,19 +401,8 @@ def auto_assign(
     )
     if policy is None or not policy.automatic:
         return None
-    chosen = _pick(session, policy, account_id=account_id)
-    if chosen is None:
-        return None
-    policy.last_assignee_id = chosen
-    assign(
-        session,
-        conversation,
-        account_id=account_id,
-        actor=SYSTEM,
-        assignee_id=chosen,
-        policy=policy.mode,
-    )
-    return chosen
+    who = {"account_id": account_id, "actor": SYSTEM}
+    return _give(session, conversation, policy, **who, mode=policy.mode)
 
 
 def assign_by(
@@ -396,25 +410,10 @@ def assign_by(
 ) -> uuid.UUID | None:
     """Assign by ``mode`` (round robin or least loaded) among the inbox's available
     agents, whatever the channel's own policy (an automation rule's choice); the
-    assignee, or None when nobody is eligible."""
-    # The rotation's place is kept on the channel's policy row, made (manual) if missing.
-    session.execute(
-        insert(AssignmentPolicy)
-        .values(channel_id=conversation.channel_id, mode=MANUAL, enabled=True)
-        .on_conflict_do_nothing()
-    )
-    policy = session.scalar(
-        select(AssignmentPolicy)
-        .where(AssignmentPolicy.channel_id == conversation.channel_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    chosen = _pick(session, policy, account_id=account_id, mode=mode)
-    if chosen is not None:
-        policy.last_assignee_id = chosen
-        who = {"account_id": account_id, "actor": actor}
-        assign(session, conversation, **who, assignee_id=chosen, policy=mode)
-    return chosen
+    assignee, or None when nobody is eligible. A channel without a policy row gets a
+    manual one, to keep the rotation's place."""
+    policy = _locked(session, AssignmentPolicy, channel_id=conversation.channel_id)
+    return _give(session, conversation, policy, account_id=account_id, actor=actor, mode=mode)
 
 
 def _waiting() -> Select:
