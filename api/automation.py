@@ -240,7 +240,10 @@ RUN_LISTING = Listing(
 )
 
 
-def _tried(data: dict, conditions, actions, default_event: str) -> dict:
+def _tried(data: dict, conditions, actions, events: list[str]) -> dict:
+    """The dry run ``data`` asks for; the event pretended is the rule's first unless
+    ``data`` names one (a scheduled rule's: conversation.updated)."""
+    default_event = events[0] if events else "conversation.updated"
     with refusals_answered():
         return try_rule(
             db.session,
@@ -351,8 +354,7 @@ class RuleTest(MethodView):
         """Dry run: would the rule match this conversation (or context), which branches of
         its conditions hold, and which actions would run. Changes nothing."""
         rule = _rule_or_404(rule_id)
-        default = rule.events[0] if rule.events else "conversation.updated"
-        return _tried(data, rule.conditions, rule.actions, default)
+        return _tried(data, rule.conditions, rule.actions, rule.events)
 
 
 @blp.route("/rules/test")
@@ -366,8 +368,7 @@ class UnsavedRuleTest(MethodView):
             rule = check_definition(
                 db.session, account_id=g.account.id, definition=DEFAULTS | data["rule"]
             )
-        default = rule["events"][0] if rule["events"] else "conversation.updated"
-        return _tried(data, rule["conditions"], rule["actions"], default)
+        return _tried(data, rule["conditions"], rule["actions"], rule["events"])
 
 
 @blp.route("/runs")

@@ -68,7 +68,7 @@ def conversation_of(event: Event) -> uuid.UUID | None:
     return uuid.UUID(conversation_id) if conversation_id else None
 
 
-def _conversation(session: Session, conversation: Conversation) -> dict[str, Any]:
+def _conversation(conversation: Conversation) -> dict[str, Any]:
     document = _row(
         conversation,
         (
@@ -155,7 +155,7 @@ def build(session: Session, event: Event, *, account: AccountRecord) -> dict[str
     if event.subject_type == "contact":
         contact_id = event.subject_id
     if conversation is not None:
-        context["conversation"] = _conversation(session, conversation)
+        context["conversation"] = _conversation(conversation)
         channel = session.get(Channel, conversation.channel_id)
         context["channel"] = _row(channel, ("id", "type", "name"))
         if conversation.team_id:

@@ -228,10 +228,11 @@ def on_event(event: Event) -> None:
 def dry_run(conditions: Any, actions: list[dict[str, Any]], context: dict[str, Any]) -> dict:
     """What a rule would do in ``context``, changing nothing: whether it matches, each
     branch's result, and the actions that would run."""
-    matched = _truthy(conditions, context)
+    branches = explain(conditions, context)
+    matched = branches[0]["result"]  # the whole document, outermost
     return {
         "matched": matched,
-        "conditions": explain(conditions, context),
+        "conditions": branches,
         "actions": actions if matched else [],
         "context": context,
     }
