@@ -19,7 +19,7 @@ from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, pagi
 from automation.actions import ACTIONS
 from automation.catalogue import CONTEXT_VERSION, FIELDS, SCHEDULES, TRIGGER_EVENTS
 from automation.engine import try_rule
-from automation.models import Rule, RuleRun
+from automation.models import WEBHOOK_STATUSES, Rule, RuleRun, WebhookDelivery
 from automation.rules import (
     DEFAULTS,
     check_definition,
@@ -32,6 +32,8 @@ from automation.rules import (
     restore_version,
     update_rule,
 )
+from automation.webhooks import redeliver, rotate, secret_info
+from events import names
 from tenants.db import db
 
 blp = tenant_blueprint(
@@ -73,6 +75,9 @@ class RuleFields(Schema):
     stop_processing = ma.fields.Boolean(
         metadata={"description": "When the rule matches, later rules do not run for the event"}
     )
+    log_misses = ma.fields.Boolean(
+        metadata={"description": "Also log the evaluations that did not match (for debugging)"}
+    )
 
 
 class RuleIn(RuleFields):
@@ -93,6 +98,7 @@ class RuleOut(Schema):
     actions = ma.fields.List(ma.fields.Nested(ActionSchema), required=True)
     position = ma.fields.Integer(required=True)
     stop_processing = ma.fields.Boolean(required=True)
+    log_misses = ma.fields.Boolean(required=True)
     version = ma.fields.Integer(required=True)
     failures = ma.fields.Integer(
         required=True, metadata={"description": "Runs in a row whose actions failed"}
@@ -167,7 +173,7 @@ class CatalogueOut(Schema):
 class TryIn(Schema):
     event = ma.fields.String(
         metadata={
-            "enum": list(TRIGGER_EVENTS),
+            "enum": [*TRIGGER_EVENTS, names.AUTOMATION_SCHEDULE_DUE],
             "description": "The event to pretend (default: the rule's first)",
         }
     )
@@ -240,10 +246,56 @@ RUN_LISTING = Listing(
 )
 
 
+class SigningSecretOut(Schema):
+    secret = ma.fields.String(
+        required=True,
+        metadata={"description": "HMAC-SHA256 key of the `Turumba-Signature` header (`v1=`)"},
+    )
+    created_at = ma.fields.AwareDateTime(required=True)
+    previous_signs_until = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "After a rotation, the previous secret signs too until then"},
+    )
+
+
+class DeliveryOut(Schema):
+    id = ma.fields.UUID(required=True)
+    rule_id = ma.fields.UUID(allow_none=True)
+    event_id = ma.fields.UUID(allow_none=True)
+    event_name = ma.fields.String(required=True)
+    conversation_id = ma.fields.UUID(allow_none=True)
+    url = ma.fields.String(required=True)
+    payload = ma.fields.Dict(required=True, metadata={"description": "The JSON body sent"})
+    status = ma.fields.String(required=True, metadata={"enum": list(WEBHOOK_STATUSES)})
+    attempts = ma.fields.Integer(required=True)
+    response_status = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The receiver's HTTP status, last attempt"}
+    )
+    error = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    finished_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+DeliveryPage = page_schema(DeliveryOut, "WebhookDeliveryPage")
+DELIVERY_LISTING = Listing(
+    fields={
+        "created_at": Field(WebhookDelivery.created_at, datetime, ORDERED_OPS),
+        "rule_id": Field(WebhookDelivery.rule_id, uuid.UUID, ("eq", "in"), sortable=False),
+        "conversation_id": Field(
+            WebhookDelivery.conversation_id, uuid.UUID, ("eq", "in"), sortable=False
+        ),
+        "status": Field(WebhookDelivery.status, str, ("eq", "in")),
+        "attempts": Field(WebhookDelivery.attempts, int, ORDERED_OPS),
+    },
+    default_sort="-created_at",
+    tiebreak=WebhookDelivery.id,
+)
+
+
 def _tried(data: dict, conditions, actions, events: list[str]) -> dict:
     """The dry run ``data`` asks for; the event pretended is the rule's first unless
-    ``data`` names one (a scheduled rule's: conversation.updated)."""
-    default_event = events[0] if events else "conversation.updated"
+    ``data`` names one (a time-based rule's: its moment coming due)."""
+    default_event = events[0] if events else names.AUTOMATION_SCHEDULE_DUE
     with refusals_answered():
         return try_rule(
             db.session,
@@ -408,3 +460,55 @@ class Catalogue(MethodView):
                 for name, action in ACTIONS.items()
             ],
         }
+
+
+@blp.route("/signing-secret")
+class SigningSecret(MethodView):
+    @blp.response(200, SigningSecretOut)
+    @requires("automation:write")
+    def get(self):
+        """The secret webhooks are signed with (made on first read)
+
+        A receiver checks `Turumba-Signature: t=<unix seconds>,v1=<hex>`: the hex is
+        HMAC-SHA256 of `<t>.<raw body>` under this secret; refuse an old `t`.
+        """
+        answer = secret_info(db.session)
+        db.session.commit()
+        return answer
+
+
+@blp.route("/signing-secret/rotate")
+class SigningSecretRotation(MethodView):
+    @blp.response(200, SigningSecretOut)
+    @requires("automation:write")
+    def post(self):
+        """Replace the secret; the previous one also signs for 24 hours, so receivers
+        can switch without dropping a delivery"""
+        rotate(db.session, actor=acting()["actor"])
+        answer = secret_info(db.session)
+        db.session.commit()
+        return answer
+
+
+@blp.route("/webhook-deliveries")
+class Deliveries(MethodView):
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, DeliveryPage)
+    @blp.errors(400)
+    @requires("automation:read")
+    def get(self, args):
+        """Webhooks sent by rules, newest first (filter by rule_id, conversation_id,
+        status, attempts, created_at)"""
+        return paginate(db.session, select(WebhookDelivery), DELIVERY_LISTING, args)
+
+
+@blp.route("/webhook-deliveries/<uuid:delivery_id>/redeliver")
+class Redelivery(MethodView):
+    @blp.response(202, DeliveryOut)
+    @requires("automation:write")
+    def post(self, delivery_id):
+        """Send a delivery again from its first attempt (after fixing the receiver)"""
+        with refusals_answered():
+            delivery = redeliver(db.session, delivery_id, account_id=g.account.id)
+        db.session.commit()
+        return delivery

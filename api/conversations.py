@@ -90,6 +90,9 @@ class ConversationPatch(Schema):
     subject = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
     priority = ma.fields.String(validate=ma.validate.OneOf(PRIORITIES))
     team_id = ma.fields.UUID(allow_none=True)
+    muted = ma.fields.Boolean(
+        metadata={"description": "Muted: the contact's new messages neither wake nor reopen it"}
+    )
     custom_attributes = ma.fields.Dict(
         keys=ma.fields.String(),
         metadata={
@@ -127,6 +130,7 @@ class ConversationOut(Schema):
     merged_into_id = ma.fields.UUID(
         allow_none=True, metadata={"description": "Set once merged into that conversation"}
     )
+    muted = ma.fields.Boolean(required=True)
 
 
 ConversationPage = page_schema(ConversationOut, "ConversationPage")
@@ -330,7 +334,7 @@ class ConversationById(MethodView):
     @blp.response(200, ConversationOut)
     @requires("conversations:write")
     def patch(self, data, conversation_id):
-        """Change subject, priority, team or custom attributes"""
+        """Change subject, priority, team, custom attributes, or mute it"""
         conversation = _conversation_or_404(conversation_id)
         with refusals_answered():
             update_conversation(db.session, conversation, **acting(), **data)

@@ -8,12 +8,15 @@ offending part as a path into the rule (``actions/2/params/agent_id``).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from helpdesk import states
@@ -109,6 +112,22 @@ def _scalar(c: Check, name: str, value: Any) -> Any:
     return value
 
 
+def _url(c: Check, name: str, value: Any) -> str:
+    """An http(s) URL; a literal internal address is refused now, a host name that
+    resolves to one when sending (:func:`automation.webhooks.check_destination`)."""
+    text = _text(2048)(c, name, value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise c.fail(name, "an http:// or https:// URL")
+    try:
+        ip = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return text
+    if not ip.is_global and not current_app.extensions["turumba.config"].webhook_allow_private:
+        raise c.fail(name, "an internal address; webhooks go to public hosts")
+    return text
+
+
 def _email(c: Check, name: str, value: Any) -> str:
     if not isinstance(value, str) or not EMAIL.match(value) or len(value) > 320:
         raise c.fail(name, "an email address")
@@ -164,6 +183,12 @@ ACTIONS: dict[str, Action] = {
     ),
     "apply_sla": Action(
         "Apply an SLA policy", {"policy_id": _existing(get_policy, "SLA policy")}, {}
+    ),
+    "mute": Action("Mute: the contact's new messages no longer wake or reopen it", {}, {}),
+    "send_webhook": Action(
+        "POST the event and its context, signed with the account's secret, to a URL",
+        {"url": _url},
+        {},
     ),
 }
 

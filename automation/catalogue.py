@@ -106,7 +106,7 @@ _TIMESTAMPS = (
 )
 
 FIELDS: tuple[Field, ...] = (
-    Field("event.name", "select", "Event", TRIGGER_EVENTS),
+    Field("event.name", "select", "Event", (*TRIGGER_EVENTS, names.AUTOMATION_SCHEDULE_DUE)),
     Field("event.occurred_at", "datetime", "Event time"),
     Field("event.actor.type", "select", "Changed by", ACTOR_TYPES),
     Field("event.actor.id", "id", "Changed by (id)"),
@@ -118,6 +118,7 @@ FIELDS: tuple[Field, ...] = (
     Field("conversation.channel_id", "id", "Channel"),
     Field("conversation.assignee_id", "id", "Assignee"),
     Field("conversation.team_id", "id", "Team"),
+    Field("conversation.muted", "boolean", "Muted"),
     Field("conversation.tags", "multiselect", "Conversation tags"),
     Field("conversation.custom_attributes", "any", "Custom attribute", open_ended=True),
     *(Field(f"conversation.{key}", "datetime", label.capitalize()) for key, label in _TIMESTAMPS),

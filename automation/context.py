@@ -85,6 +85,7 @@ def _conversation(conversation: Conversation) -> dict[str, Any]:
             "first_reply_at",
             "snoozed_until",
             "resolved_at",
+            "muted",
         ),
     )
     document["tags"] = sorted(tag.name for tag in conversation.tags)

@@ -8,6 +8,14 @@ logged while the others go on. Each matching evaluation is written to the run lo
 its per-condition results and every action's outcome and duration, in the same
 transaction as the actions' changes.
 
+Time-based rules run the same way, on the ``automation.schedule_due`` events that
+:mod:`automation.schedules` writes when their moment comes; after every event about a
+conversation the engine re-plans that conversation's schedule timer.
+
+A transient failure (the database or Redis unreachable, a deadlock) is not an action's
+fault: it aborts the whole event, which RQ retries with backoff, and nothing of the
+attempt is kept.
+
 Loop protection: the events an action writes carry the event's depth + 1 and the chain of
 rules that led to them (:func:`events.outbox.caused_by`); a rule never runs on an event
 that its own action caused, however far up the chain, and no rule runs on an event at
@@ -22,17 +30,21 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from audit.service import SYSTEM, Actor, record_change
-from automation import jsonlogic
+from automation import jsonlogic, schedules
 from automation.catalogue import TRIGGER_EVENTS
 from automation.context import build, conversation_of, sample_event
 from automation.models import Rule, RuleRun
-from automation.rulebook import BOOK, Listed
+from automation.rulebook import BOOK, SCHEDULED, Listed
 from automation.runners import RUNNERS, Job, Skipped
 from core.mail import send_email
+from events import names
 from events.consumers import Event, register
 from events.outbox import MAX_CAUSATION_DEPTH, caused_by
 from helpdesk.errors import HelpdeskError, InvalidField, NotFound
@@ -53,6 +65,8 @@ PRUNE_EVERY = 3600.0
 _pruned: dict[uuid.UUID, float] = {}
 #: Branches of a condition document that the run log reports one by one.
 _BRANCHES = frozenset({"and", "or", "!", "if", "?:"})
+#: Failures of the infrastructure, not of an action: the whole event is retried.
+TRANSIENT = (OperationalError, RedisConnectionError, RedisTimeoutError)
 
 
 def explain(conditions: Any, context: dict[str, Any], at: str = "") -> list[dict[str, Any]]:
@@ -95,7 +109,7 @@ def perform(
         if conversation_id
         else None
     )
-    job = Job(session, account, Actor("automation", rule.id), conversation, context)
+    job = Job(session, account, Actor("automation", rule.id), conversation, context, rule)
     chain = (*event.payload.get("rule_chain", ()), str(rule.id))
     outcomes = []
     for action in rule.actions:
@@ -105,7 +119,9 @@ def perform(
             if conversation is None:
                 raise Skipped("the event concerns no conversation")
             with session.begin_nested(), caused_by(event.causation_depth, chain):
-                RUNNERS[action["type"]](job, action["params"])
+                outcome |= RUNNERS[action["type"]](job, action["params"]) or {}
+        except TRANSIENT:
+            raise
         except Skipped as exc:
             outcome |= {"outcome": "skipped", "reason": str(exc)}
         except HelpdeskError as exc:
@@ -161,12 +177,53 @@ def _count_failures(
         )
 
 
-def run_rules(session: Session, event: Event, *, account: AccountRecord) -> list[RuleRun]:
-    """Evaluate the account's rules on ``event`` (``session`` in its tenant); the runs of
-    the rules that matched, flushed with their actions' changes (the caller commits)."""
+def _listening(event: Event, book: dict[str, list[Listed]]) -> list[Listed]:
+    """The rules to evaluate on ``event``: those listening to its name, or for a
+    schedule event, the time-based rules that came due (still enabled, in order)."""
+    if event.name != names.AUTOMATION_SCHEDULE_DUE:
+        return book.get(event.name, [])
+    due = set(event.payload.get("rules", ()))
+    return [rule for rule in book.get(SCHEDULED, []) if str(rule.id) in due]
+
+
+def _log(
+    rule: Rule | Listed,
+    event: Event,
+    context: dict[str, Any],
+    *,
+    matched: bool,
+    actions: list[dict[str, Any]],
+    started: float,
+) -> RuleRun:
+    return RuleRun(
+        id=uuid.uuid4(),
+        rule_id=rule.id,
+        rule_version=rule.version,
+        event_id=event.id,
+        event_name=event.name,
+        conversation_id=conversation_of(event),
+        matched=matched,
+        conditions=explain(rule.conditions, context),
+        actions=actions,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+
+
+def run_rules(
+    session: Session,
+    event: Event,
+    *,
+    account: AccountRecord,
+    book: dict[str, list[Listed]] | None = None,
+) -> list[RuleRun]:
+    """Evaluate the account's rules on ``event`` (``session`` in its tenant); the runs
+    logged (the matches, and the misses of rules that log them), flushed with the
+    actions' changes (the caller commits). ``book``: the account's rules, if read."""
     if event.causation_depth >= MAX_CAUSATION_DEPTH:
         return []
-    listed = BOOK.listening(session, account.schema_name, event.name)
+    if book is None:
+        book = BOOK.rules(session, account.schema_name)
+    listed = _listening(event, book)
     if not listed:
         return []
     context = build(session, event, account=account)
@@ -177,29 +234,20 @@ def run_rules(session: Session, event: Event, *, account: AccountRecord) -> list
             continue  # the event comes (maybe indirectly) from this rule's own action
         started = time.perf_counter()
         if not matches(candidate, context):
+            if candidate.log_misses:
+                miss = _log(candidate, event, context, matched=False, actions=[], started=started)
+                runs.append(miss)
             continue
         rule = session.get(Rule, candidate.id, with_for_update=True)
         if rule is None or not rule.enabled or rule.version != candidate.version:
             continue  # changed since the book was read; the next event sees the change
         actions = perform(session, rule, event, account=account, context=context)
         _count_failures(session, rule, actions, account=account)
-        run = RuleRun(
-            id=uuid.uuid4(),
-            rule_id=rule.id,
-            rule_version=rule.version,
-            event_id=event.id,
-            event_name=event.name,
-            conversation_id=conversation_of(event),
-            matched=True,
-            conditions=explain(rule.conditions, context),
-            actions=actions,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
-        session.add(run)
-        runs.append(run)
+        runs.append(_log(rule, event, context, matched=True, actions=actions, started=started))
         if rule.stop_processing:
             break
     if runs:
+        session.add_all(runs)
         _prune_runs(session, account)
     session.flush()
     return runs
@@ -217,12 +265,19 @@ def _prune_runs(session: Session, account: AccountRecord) -> None:
 
 
 def on_event(event: Event) -> None:
-    """The consumer: run the rules of the event's account, in one transaction."""
+    """The consumer: run the rules of the event's account, then re-plan the time-based
+    rules of the conversation it concerns, in one transaction."""
     account = live_account(event.account_id)
     if account is None:
         return
     with tenant_session(account) as session:  # commits at the end of the block
-        run_rules(session, event, account=account)
+        book = BOOK.rules(session, account.schema_name)
+        run_rules(session, event, account=account, book=book)
+        timed = book.get(SCHEDULED)
+        conversation_id = conversation_of(event) if timed else None
+        conversation = session.get(Conversation, conversation_id) if conversation_id else None
+        if conversation is not None:
+            schedules.replan(session, conversation, timed, account_id=account.id, now=utcnow())
 
 
 def dry_run(conditions: Any, actions: list[dict[str, Any]], context: dict[str, Any]) -> dict:
@@ -268,5 +323,5 @@ def try_rule(
     return dry_run(conditions, actions, context)
 
 
-for _name in TRIGGER_EVENTS:
+for _name in (*TRIGGER_EVENTS, names.AUTOMATION_SCHEDULE_DUE):
     register(_name, on_event, key="automation.engine.on_event")

@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -20,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import false
 
 from tenants.db import TenantBase, Timestamps, UuidPrimaryKey, utcnow
 
@@ -53,6 +56,10 @@ class Rule(UuidPrimaryKey, Timestamps, TenantBase):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     #: Why the rule was switched off by the engine (cleared when re-enabled).
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    #: Also log the evaluations that did not match (added by t0012, so last).
+    log_misses: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), sort_order=20
+    )
 
 
 class RuleVersion(UuidPrimaryKey, TenantBase):
@@ -95,3 +102,68 @@ class RuleRun(UuidPrimaryKey, TenantBase):
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     duration_ms: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ScheduleFired(TenantBase):
+    """A time-based rule considered for a conversation at one moment: ``anchor`` is the
+    timestamp its minutes count from (the last activity, the start of the wait, the SLA
+    deadline). The rule is considered once per anchor, matched or not, however often the
+    conversation's timer is re-planned; a new anchor (new activity) makes a new moment."""
+
+    __tablename__ = "automation_schedule_fired"
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    rule_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("automation_rules.id", ondelete="CASCADE"), primary_key=True
+    )
+    anchor: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SigningKey(TenantBase):
+    """The account's webhook signing secrets: slot 1 signs; after a rotation, slot 2
+    holds the previous secret, which also signs until ``expires_at`` so receivers can
+    switch over without dropping a delivery."""
+
+    __tablename__ = "automation_signing_keys"
+    __table_args__ = (CheckConstraint("slot IN (1, 2)", name="slot"),)
+
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+WEBHOOK_STATUSES = ("pending", "delivered", "failed")
+
+
+class WebhookDelivery(UuidPrimaryKey, TenantBase):
+    """One ``send_webhook`` action's request, retried until delivered or given up."""
+
+    __tablename__ = "automation_webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint(
+            f"status IN ({', '.join(repr(s) for s in WEBHOOK_STATUSES)})", name="status"
+        ),
+        Index("ix_automation_webhook_deliveries_created_at", "created_at"),
+        Index("ix_automation_webhook_deliveries_rule", "rule_id"),
+    )
+
+    rule_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("automation_rules.id", ondelete="SET NULL")
+    )
+    event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    event_name: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    url: Mapped[str] = mapped_column(String(2048))
+    #: The JSON body, exactly as signed and sent on every attempt.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: The receiver's HTTP status on the last attempt, if it answered.
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -29,6 +29,8 @@ from core.redis import redis_client
 from tenants.scope import TENANT_OPTION
 
 TTL = 60.0
+#: Where the book keeps the time-based rules, beside the event names.
+SCHEDULED = "@schedule"
 _KEY = "turumba:automation:rules:{schema}"
 _CHANGED = "turumba_automation_rules_changed"
 
@@ -41,6 +43,10 @@ class Listed:
     version: int
     conditions: Any
     stop_processing: bool
+    #: A time-based rule's ``{"type", "minutes"}``; None for an event rule.
+    schedule: dict[str, Any] | None = None
+    #: Log the evaluations that do not match too.
+    log_misses: bool = False
 
 
 class RuleBook:
@@ -49,20 +55,21 @@ class RuleBook:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[bytes | None, float, dict[str, list[Listed]]]] = {}
 
-    def listening(self, session: Session, schema: str, name: str) -> list[Listed]:
-        """The enabled rules of the account in ``schema`` that run on ``name``, in order."""
+    def rules(self, session: Session, schema: str) -> dict[str, list[Listed]]:
+        """The enabled rules of the account in ``schema``, in order, by the event name
+        they run on; the time-based ones under :data:`SCHEDULED`."""
         try:
             generation = redis_client().get(_KEY.format(schema=schema))
         except RedisError:
-            return _load(session).get(name, [])
+            return _load(session)
         with self._lock:
             cached = self._entries.get(schema)
         if cached and cached[0] == generation and time.monotonic() - cached[1] < self._ttl:
-            return cached[2].get(name, [])
+            return cached[2]
         by_event = _load(session)
         with self._lock:
             self._entries[schema] = (generation, time.monotonic(), by_event)
-        return by_event.get(name, [])
+        return by_event
 
 
 def _load(session: Session) -> dict[str, list[Listed]]:
@@ -71,8 +78,15 @@ def _load(session: Session) -> dict[str, list[Listed]]:
         select(Rule).where(Rule.enabled.is_(True)).order_by(Rule.position, Rule.created_at, Rule.id)
     )
     for rule in rules:
-        listed = Listed(rule.id, rule.version, rule.conditions, rule.stop_processing)
-        for name in rule.events:
+        listed = Listed(
+            rule.id,
+            rule.version,
+            rule.conditions,
+            rule.stop_processing,
+            rule.schedule,
+            rule.log_misses,
+        )
+        for name in rule.events or [SCHEDULED]:
             by_event[name].append(listed)
     return dict(by_event)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit.service import Actor, record_change, snapshot
-from automation import jsonlogic
+from automation import jsonlogic, schedules
 from automation.actions import check_actions
 from automation.catalogue import SCHEDULES, TRIGGER_EVENTS, unknown_fields
 from automation.models import Rule, RuleVersion
@@ -31,6 +31,7 @@ DEFINITION = (
     "conditions",
     "actions",
     "stop_processing",
+    "log_misses",
 )
 #: What a rule given without these holds (``true``: the conditions match every event).
 DEFAULTS: dict[str, Any] = {
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "conditions": True,
     "actions": [],
     "stop_processing": False,
+    "log_misses": False,
 }
 MAX_SCHEDULE_MINUTES = 60 * 24 * 90
 
@@ -151,7 +153,14 @@ def create_rule(
     session.flush()
     _keep_version(session, rule, actor)
     _audit(session, actor, "created", rule, after=snapshot(rule))
+    _arm(session, account_id, rule)
     return rule
+
+
+def _arm(session: Session, account_id: uuid.UUID, rule: Rule) -> None:
+    """An enabled time-based rule starts counting for the conversations already there."""
+    if rule.enabled and rule.schedule:
+        schedules.arm(session, account_id=account_id, rule=rule)
 
 
 def update_rule(
@@ -178,6 +187,8 @@ def update_rule(
     session.flush()
     _keep_version(session, rule, actor)
     _audit(session, actor, "updated", rule, before=before, after=snapshot(rule))
+    if (checked["schedule"], checked["enabled"]) != (current["schedule"], current["enabled"]):
+        _arm(session, account_id, rule)
     return rule
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from audit.service import Actor
 from automation.actions import ACTIONS
+from automation.models import Rule
+from automation.webhooks import queue_delivery
 from core.mail import send_email
 from core.redis import redis_client
 from helpdesk import states
@@ -50,13 +52,17 @@ AUTOMATED_PER_HOUR = 10
 @dataclass(frozen=True)
 class Job:
     """One action's circumstances: the tenant session, the account, the rule as actor,
-    the conversation the event concerns (locked by the engine) and the context."""
+    the conversation the event concerns (locked by the engine), the context, the rule.
+
+    A runner returns nothing, or what the run log should add to the action's outcome.
+    """
 
     session: Session
     account: AccountRecord
     actor: Actor
     conversation: Conversation
     context: dict[str, Any]
+    rule: Rule
 
     @property
     def who(self) -> dict[str, Any]:
@@ -203,12 +209,38 @@ def _send_email(job: Job, params: dict[str, Any]) -> None:
         send_email(job.session, to=address, subject=subject, text=text)
 
 
+def _mute(job: Job, params: dict[str, Any]) -> None:
+    if job.conversation.muted:
+        raise Skipped("already muted")
+    update_conversation(job.session, job.conversation, **job.who, muted=True)
+
+
+def _send_webhook(job: Job, params: dict[str, Any]) -> dict[str, Any]:
+    event = job.context["event"]
+    delivery = queue_delivery(
+        job.session,
+        account_id=job.account.id,
+        url=params["url"],
+        payload={
+            "type": event["name"],
+            "created_at": utcnow().isoformat(),
+            "rule": {"id": str(job.rule.id), "name": job.rule.name, "version": job.rule.version},
+            "data": job.context,
+        },
+        rule_id=job.rule.id,
+        event_id=uuid.UUID(event["id"]),
+        event_name=event["name"],
+        conversation_id=job.conversation.id,
+    )
+    return {"delivery_id": str(delivery.id)}
+
+
 def _apply_sla(job: Job, params: dict[str, Any]) -> None:
     policy_id = uuid.UUID(params["policy_id"])
     apply_policy(job.session, job.conversation, **job.who, policy_id=policy_id)
 
 
-RUNNERS: dict[str, Callable[[Job, dict[str, Any]], None]] = {
+RUNNERS: dict[str, Callable[[Job, dict[str, Any]], dict[str, Any] | None]] = {
     "assign_agent": _assign_agent,
     "assign_team": _assign_team,
     "unassign": _unassign,
@@ -224,5 +256,7 @@ RUNNERS: dict[str, Callable[[Job, dict[str, Any]], None]] = {
     "add_note": _post(private=True),
     "send_email": _send_email,
     "apply_sla": _apply_sla,
+    "mute": _mute,
+    "send_webhook": _send_webhook,
 }
 assert RUNNERS.keys() == ACTIONS.keys(), "every action type needs its runner"

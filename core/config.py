@@ -26,6 +26,15 @@ def _int(environ: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _flag(environ: dict[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 def _read_key(environ: dict[str, str], name: str) -> str | None:
     """A PEM key given inline (``NAME``) or as a file path (``NAME_FILE``)."""
     if environ.get(name):
@@ -100,6 +109,9 @@ class Config:
     verification_daily_limit: int = 5
     password_reset_ttl: int = 3600
     password_reset_hourly_limit: int = 3
+    #: Let automation webhooks reach private, loopback and link-local addresses (off in
+    #: production: a rule must not become a way into the internal network).
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -134,6 +146,7 @@ class Config:
             "verification_daily_limit": _int(env, "TURUMBA_VERIFICATION_DAILY_LIMIT", 5),
             "password_reset_ttl": _int(env, "TURUMBA_PASSWORD_RESET_TTL", 3600),
             "password_reset_hourly_limit": _int(env, "TURUMBA_PASSWORD_RESET_HOURLY_LIMIT", 3),
+            "webhook_allow_private": _flag(env, "TURUMBA_WEBHOOK_ALLOW_PRIVATE"),
         }
         values.update(overrides)
         config = cls(**values)

@@ -23,6 +23,8 @@ SLA_WARNING = "sla.warning"
 SLA_BREACHED = "sla.breached"
 AGENT_AVAILABILITY_CHANGED = "agent.availability_changed"
 ASSIGNMENT_POLICY_UPDATED = "assignment_policy.updated"
+#: Time-based automation rules came due for a conversation (automation.schedules).
+AUTOMATION_SCHEDULE_DUE = "automation.schedule_due"
 
 ALL = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
+#: In this order, which is also the order an event's consumers run in: automation comes
+#: last, so rules see what the built-in reactions made of the event (the assignment,
+#: the SLA deadlines the time-based rules count to).
 MODULES: tuple[str, ...] = (
-    "automation.engine",
     "helpdesk.assignment",
     "helpdesk.sla.tracking",
     "helpdesk.snooze",
+    "automation.engine",
 )
 
 

@@ -156,12 +156,12 @@ def update_conversation(
     actor: Actor,
     **changes: Any,
 ) -> Conversation:
-    """Change ``subject``, ``priority``, ``team_id`` or ``custom_attributes``.
+    """Change ``subject``, ``priority``, ``team_id``, ``muted`` or ``custom_attributes``.
 
     ``custom_attributes`` is merged key by key (``None`` removes a key); the event
     carries the changed keys only, as ``[{key: before}, {key: after}]``.
     """
-    unknown = set(changes) - {"subject", "priority", "team_id", "custom_attributes"}
+    unknown = set(changes) - {"subject", "priority", "team_id", "muted", "custom_attributes"}
     if unknown:
         raise TypeError(f"not changeable here: {sorted(unknown)}")
     _check_references(session, account_id=account_id, fields=changes)

@@ -95,8 +95,9 @@ def _posting(kind: str, alone: bool = False) -> Select:
     """The statement that posts a message of ``kind``, built once: it updates the
     conversation's timestamps (a note only reads it), inserts the message and inserts its
     ``message.created`` event, all in one round trip, and returns the conversation's
-    status and assignee. Nothing is written when the conversation does not exist, or,
-    for an inbound message, when it is closed: the statement then returns no row.
+    status and whether it is muted. Nothing is written when the conversation does not
+    exist, or, for an inbound message, when it is closed: the statement then returns no
+    row.
 
     ``alone``: the statement is the whole transaction, so an inbound message that would
     also change the status (see :func:`_wake`) is left to the transactional path: the
@@ -104,7 +105,7 @@ def _posting(kind: str, alone: bool = False) -> Select:
     """
     now = bindparam("now", type_=Conversation.__table__.c.last_activity_at.type)
     target = Conversation.id == bindparam("conversation_id", type_=Uuid)
-    returned = (Conversation.id, Conversation.status, Conversation.assignee_id)
+    returned = (Conversation.id, Conversation.status, Conversation.muted)
     if kind == NOTE:  # private notes touch nothing
         conversation = select(*returned).where(target)
     else:
@@ -129,9 +130,7 @@ def _posting(kind: str, alone: bool = False) -> Select:
         list(_EVENT_COLUMNS),
         select(*_bound(events, "event_", _EVENT_COLUMNS)).select_from(found),
     )
-    return select(found.c.status, found.c.assignee_id).add_cte(
-        message.cte("message"), event.cte("event")
-    )
+    return select(found.c.status, found.c.muted).add_cte(message.cte("message"), event.cte("event"))
 
 
 def post_message(
@@ -159,7 +158,8 @@ def post_message(
     reply by an agent sets ``first_reply_at`` once and ends the wait.
 
     An inbound message wakes a snoozed conversation and reopens a resolved one (status
-    events by the message's actor follow ``message.created``). A closed conversation is
+    events by the message's actor follow ``message.created``), unless the conversation
+    is muted: then it stays as it is. A closed conversation is
     final: inbound messages are refused with ``conversation_closed``, and the channel
     starts a new conversation instead (as Chatwoot does).
 
@@ -244,7 +244,7 @@ def post_message(
         session.expire(loaded)
     make_transient_to_detached(message)
     set_committed_value(message, "mentions", record_mentions(session, message, user_ids=mentioned))
-    if kind == INBOUND and row.status in (states.SNOOZED, states.RESOLVED):
+    if kind == INBOUND and row.status in (states.SNOOZED, states.RESOLVED) and not row.muted:
         conversation = session.get(Conversation, conversation_id)
         _wake(session, conversation, account_id=account_id, actor=actor)
     if commit:

@@ -150,6 +150,10 @@ class Conversation(UuidPrimaryKey, Timestamps, TenantBase):
     )
     #: Sorted by name. Read-only here (helpdesk.tags changes them); lists load them with
     #: ``selectinload`` so a page costs one extra query, not one per conversation.
+    #: The contact's new messages neither wake nor reopen it (added by t0012).
+    muted: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false"), sort_order=20
+    )
     tags: Mapped[list[Tag]] = relationship(
         Tag, secondary=ConversationTag.__table__, order_by=Tag.key, viewonly=True
     )

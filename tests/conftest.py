@@ -123,6 +123,7 @@ def config(database_url, redis_url, signing_key, mailbox) -> Config:
         log_level="WARNING",
         smtp_url=mailbox.url,
         public_url="http://console.test",
+        webhook_allow_private=True,  # the test receivers listen on loopback
     )
 
 

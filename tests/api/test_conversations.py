@@ -404,3 +404,51 @@ def test_agents_need_assign_permission_only_for_assignment_and_custom_roles_read
         )
         assert response.status_code == 403
         assert response.json["code"] == "permission_denied"
+
+
+def test_a_muted_conversation_stays_as_it_is_when_the_contact_writes(
+    app, client, account, other_account
+):
+    muted, plain = open_conversation(client, account), open_conversation(client, account)
+    answer = client.patch(
+        account.url(f"/conversations/{muted['id']}"), json={"muted": True}, headers=account.headers
+    )
+    assert answer.status_code == 200 and answer.json["muted"] is True
+    assert plain["muted"] is False
+    (event,) = [e for e in events(app, account, "conversation.updated")]
+    assert event.payload == {"muted": [False, True]} and event.subject_id == uuid.UUID(muted["id"])
+    for conversation in (muted, plain):
+        assert set_status(client, account, conversation, "resolved").status_code == 200
+        posted = client.post(
+            account.url(f"/conversations/{conversation['id']}/messages"),
+            json={"direction": "inbound", "sender_type": "contact", "body": "Me again"},
+            headers=account.headers,
+        )
+        assert posted.status_code == 201
+    read = {
+        c["id"]: client.get(account.url(f"/conversations/{c['id']}"), headers=account.headers).json
+        for c in (muted, plain)
+    }
+    assert read[muted["id"]]["status"] == "resolved"  # the message is kept, nothing reopens
+    assert read[plain["id"]]["status"] == "open"
+    thread = client.get(
+        account.url(f"/conversations/{muted['id']}/messages"), headers=account.headers
+    ).json["items"]
+    assert [m["body"] for m in thread] == ["Me again"]
+    # Unmuted, the next message reopens it again; another account cannot mute it at all.
+    elsewhere = client.patch(
+        other_account.url(f"/conversations/{muted['id']}"),
+        json={"muted": False},
+        headers=other_account.headers,
+    )
+    assert elsewhere.status_code == 404
+    client.patch(
+        account.url(f"/conversations/{muted['id']}"), json={"muted": False}, headers=account.headers
+    )
+    client.post(
+        account.url(f"/conversations/{muted['id']}/messages"),
+        json={"direction": "inbound", "sender_type": "contact", "body": "Hello?"},
+        headers=account.headers,
+    )
+    reopened = client.get(account.url(f"/conversations/{muted['id']}"), headers=account.headers)
+    assert reopened.json["status"] == "open"

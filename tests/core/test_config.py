@@ -35,6 +35,14 @@ def test_rejects_malformed_values():
         Config.from_env({**BASE, "TURUMBA_DB_POOL_SIZE": "many"})
     with pytest.raises(ConfigError, match="postgresql"):
         Config.from_env({**BASE, "TURUMBA_DATABASE_URL": "mysql://x/y"})
+    with pytest.raises(ConfigError, match="TURUMBA_WEBHOOK_ALLOW_PRIVATE"):
+        Config.from_env({**BASE, "TURUMBA_WEBHOOK_ALLOW_PRIVATE": "maybe"})
+
+
+@pytest.mark.parametrize(("raw", "allowed"), [("", False), ("off", False), ("TRUE", True)])
+def test_webhooks_stay_off_internal_addresses_unless_allowed(raw, allowed):
+    config = Config.from_env({**BASE, "TURUMBA_WEBHOOK_ALLOW_PRIVATE": raw})
+    assert config.webhook_allow_private is allowed
 
 
 def test_reads_the_signing_key_from_a_file(tmp_path):
