@@ -88,7 +88,10 @@ def create_app(config: Config | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=config.sqlalchemy_url,
         SQLALCHEMY_ENGINE_OPTIONS={
             "pool_size": config.db_pool_size,
-            "connect_args": {"connect_timeout": 5},
+            "connect_args": {
+                "connect_timeout": 5,
+                "options": f"-c lock_timeout={config.db_lock_timeout}",
+            },
         },
         MAX_CONTENT_LENGTH=config.max_content_length,
         API_TITLE="Turumba",

@@ -92,6 +92,9 @@ class Config:
     retention_days: int = 30
     max_content_length: int = 1024 * 1024
     db_pool_size: int = 10
+    #: Milliseconds a statement waits for a row lock before failing (0: forever). A
+    #: request answers instead of hanging; a worker's job fails and is retried later.
+    db_lock_timeout: int = 30_000
     #: Seconds an account lookup or a standing stays cached at most (see tenants.registry).
     registry_ttl: int = 30
     auth_rate_limit: int = 30
@@ -134,6 +137,7 @@ class Config:
             "retention_days": _int(env, "TURUMBA_RETENTION_DAYS", 30),
             "max_content_length": _int(env, "TURUMBA_MAX_CONTENT_LENGTH", 1024 * 1024),
             "db_pool_size": _int(env, "TURUMBA_DB_POOL_SIZE", 10),
+            "db_lock_timeout": _int(env, "TURUMBA_DB_LOCK_TIMEOUT", 30_000),
             "registry_ttl": _int(env, "TURUMBA_REGISTRY_TTL", 30),
             "auth_rate_limit": _int(env, "TURUMBA_AUTH_RATE_LIMIT", 30),
             "auth_rate_window": _int(env, "TURUMBA_AUTH_RATE_WINDOW", 60),

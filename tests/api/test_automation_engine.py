@@ -6,12 +6,19 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import psycopg
+from rq import SimpleWorker
+from rq.job import Job
+from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 from automation.engine import FAILURE_LIMIT, RUN_RETENTION_DAYS
 from automation.models import RuleRun
 from automation.runners import AUTOMATED_PER_HOUR
-from tenants.db import utcnow
+from core.jobs import queue
+from core.redis import redis_client
+from events.relay import relay_once
+from tenants.db import db, utcnow
 from tenants.registry import registry
 from tenants.session import tenant_session
 
@@ -558,3 +565,57 @@ def test_runs_past_the_retention_period_are_pruned(app, client, settle, account)
     kept = runs(app, account)
     assert ids["recent"] in {r.id for r in kept} and ids["old"] not in {r.id for r in kept}
     assert len(kept) == 2
+
+
+def test_a_transient_failure_retries_the_whole_event_later(
+    app, client, settle, run_jobs, make_app, database_url, account
+):
+    """The tag an action applies stays locked longer than the worker's lock timeout: the
+    event's evaluation fails as a whole (not as one failed action), keeps nothing, and RQ
+    retries it; the retry acts."""
+    rule(
+        client,
+        account,
+        actions=[
+            {"type": "set_priority", "params": {"priority": "high"}},
+            {"type": "add_tag", "params": {"tag": "seen"}},
+        ],
+    )
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    tagged_by_hand = make(client, account, channel_id, contact_id)
+    client.post(
+        account.url(f"/conversations/{tagged_by_hand}/tags"),
+        json={"tags": ["seen"]},
+        headers=account.headers,
+    )
+    settle()
+    inbound(client, account, conversation_id, body="Hello")
+    with app.app_context():
+        while relay_once(db.session):
+            pass
+        schema = registry().get(uuid.UUID(account.account_id)).schema_name
+    impatient = make_app(db_lock_timeout=100)
+    with psycopg.connect(database_url.replace("+psycopg", "")) as holder:
+        locked = holder.execute(f"SELECT 1 FROM \"{schema}\".tags WHERE key = 'seen' FOR UPDATE")
+        assert locked.fetchall() == [(1,)]
+        with impatient.app_context():
+            default = queue("default")
+            SimpleWorker([default], connection=redis_client(), serializer=JSONSerializer).work(
+                burst=True, logging_level="CRITICAL"
+            )
+            waiting = default.scheduled_job_registry.get_job_ids()
+    assert len(waiting) >= 1  # failed, and scheduled for a retry after a delay
+    assert runs(app, account) == []
+    untouched = conversation(client, account, conversation_id)
+    assert (untouched["tags"], untouched["priority"]) == ([], "none")
+    with app.app_context():
+        for job_id in waiting:  # the delay is over
+            job = Job.fetch(job_id, connection=redis_client(), serializer=JSONSerializer)
+            default.scheduled_job_registry.remove(job)
+            default.enqueue_job(job)
+    run_jobs()
+    done = conversation(client, account, conversation_id)
+    assert (done["tags"], done["priority"]) == (["seen"], "high")
+    (run,) = runs(app, account)
+    assert [a["outcome"] for a in run.actions] == ["done", "done"]
