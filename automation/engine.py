@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Hashable
 from datetime import timedelta
 from typing import Any
 
@@ -69,21 +70,23 @@ _BRANCHES = frozenset({"and", "or", "!", "if", "?:"})
 TRANSIENT = (OperationalError, RedisConnectionError, RedisTimeoutError)
 
 
-def explain(conditions: Any, context: dict[str, Any], at: str = "") -> list[dict[str, Any]]:
+def explain(
+    conditions: Any, context: dict[str, Any], at: str = "", *, key: Hashable | None = None
+) -> list[dict[str, Any]]:
     """What each and/or/not branch of ``conditions`` evaluated to, outermost first, as
-    ``{"at": JSON pointer, "rule": the branch, "result": truthiness}``."""
-    found = [{"at": at or "/", "rule": conditions, "result": _truthy(conditions, context)}]
+    ``{"at": JSON pointer, "rule": the branch, "result": truthiness}``.
+
+    ``key`` (a saved rule's ``(id, version)``) keeps each branch compiled for next time.
+    """
+    check = jsonlogic.cached((key, at), conditions) if key else jsonlogic.compile(conditions)
+    found = [{"at": at or "/", "rule": conditions, "result": jsonlogic.js.truthy(check(context))}]
     if isinstance(conditions, dict) and len(conditions) == 1:
         ((operator, args),) = conditions.items()
         if operator in _BRANCHES:
             for index, branch in enumerate(args if isinstance(args, list) else [args]):
                 if isinstance(branch, dict):
-                    found += explain(branch, context, f"{at}/{operator}/{index}")
+                    found += explain(branch, context, f"{at}/{operator}/{index}", key=key)
     return found
-
-
-def _truthy(conditions: Any, context: dict[str, Any]) -> bool:
-    return jsonlogic.js.truthy(jsonlogic.evaluate(conditions, context))
 
 
 def matches(rule: Rule | Listed, context: dict[str, Any]) -> bool:
@@ -203,7 +206,7 @@ def _log(
         event_name=event.name,
         conversation_id=conversation_of(event),
         matched=matched,
-        conditions=explain(rule.conditions, context),
+        conditions=explain(rule.conditions, context, key=(rule.id, rule.version)),
         actions=actions,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )

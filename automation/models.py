@@ -62,6 +62,11 @@ class Rule(UuidPrimaryKey, Timestamps, TenantBase):
     )
 
 
+#: The order an account's rules run in (position; ties, which a reorder never leaves,
+#: by age).
+RUN_ORDER = (Rule.position, Rule.created_at, Rule.id)
+
+
 class RuleVersion(UuidPrimaryKey, TenantBase):
     """A rule as it was at one version: what restoring brings back."""
 

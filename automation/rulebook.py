@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from automation.models import Rule
+from automation.models import RUN_ORDER, Rule
 from core.redis import redis_client
 from tenants.scope import TENANT_OPTION
 
@@ -74,9 +74,7 @@ class RuleBook:
 
 def _load(session: Session) -> dict[str, list[Listed]]:
     by_event: dict[str, list[Listed]] = defaultdict(list)
-    rules = session.scalars(
-        select(Rule).where(Rule.enabled.is_(True)).order_by(Rule.position, Rule.created_at, Rule.id)
-    )
+    rules = session.scalars(select(Rule).where(Rule.enabled.is_(True)).order_by(*RUN_ORDER))
     for rule in rules:
         listed = Listed(
             rule.id,

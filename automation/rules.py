@@ -18,7 +18,7 @@ from audit.service import Actor, record_change, snapshot
 from automation import jsonlogic, schedules
 from automation.actions import check_actions
 from automation.catalogue import SCHEDULES, TRIGGER_EVENTS, unknown_fields
-from automation.models import Rule, RuleVersion
+from automation.models import RUN_ORDER, Rule, RuleVersion
 from helpdesk.errors import InvalidField
 
 #: What a version of a rule keeps, and what an edit may change.
@@ -126,7 +126,7 @@ def _audit(session: Session, actor: Actor, action: str, rule: Rule, **states: An
 
 def list_rules(session: Session) -> list[Rule]:
     """Every rule, in the order they run."""
-    return list(session.scalars(select(Rule).order_by(Rule.position, Rule.created_at, Rule.id)))
+    return list(session.scalars(select(Rule).order_by(*RUN_ORDER)))
 
 
 def get_rule(session: Session, rule_id: uuid.UUID) -> Rule | None:
