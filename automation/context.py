@@ -9,11 +9,12 @@ ids are strings, and anything the event does not concern is ``null``.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, Uuid, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from automation.catalogue import CONTEXT_VERSION
@@ -21,7 +22,7 @@ from crm.models import Contact
 from events import names
 from events.consumers import Event
 from helpdesk.models import Channel, Conversation, Message, Team
-from helpdesk.tags import ContactTag, Tag
+from helpdesk.tags import ContactTag, ConversationTag, Tag
 from identity.models import User
 from tenants.db import utcnow
 from tenants.registry import AccountRecord
@@ -46,10 +47,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _row(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _plain(getattr(row, name)) for name in fields}
-
-
 def _changes(event: Event) -> dict[str, Any]:
     if event.name not in CHANGE_EVENTS:
         return {}
@@ -66,43 +63,6 @@ def conversation_of(event: Event) -> uuid.UUID | None:
         return event.subject_id
     conversation_id = event.payload.get("conversation_id")
     return uuid.UUID(conversation_id) if conversation_id else None
-
-
-def _conversation(conversation: Conversation) -> dict[str, Any]:
-    document = _row(
-        conversation,
-        (
-            "id",
-            "status",
-            "priority",
-            "subject",
-            "channel_id",
-            "assignee_id",
-            "team_id",
-            "created_at",
-            "last_activity_at",
-            "waiting_since",
-            "first_reply_at",
-            "snoozed_until",
-            "resolved_at",
-            "muted",
-        ),
-    )
-    document["tags"] = sorted(tag.name for tag in conversation.tags)
-    document["custom_attributes"] = dict(conversation.custom_attributes or {})
-    return document
-
-
-def _contact(session: Session, contact: Contact) -> dict[str, Any]:
-    document = _row(contact, ("id", "name", "email", "phone", "company", "created_at"))
-    document["tags"] = sorted(
-        session.scalars(
-            select(Tag.name)
-            .join(ContactTag, ContactTag.tag_id == Tag.id)
-            .where(ContactTag.contact_id == contact.id)
-        )
-    )
-    return document
 
 
 #: Headers that mark an email as sent by a machine (RFC 3834 and the common vendors').
@@ -129,11 +89,94 @@ def is_auto_reply(metadata: dict[str, Any]) -> bool:
     )
 
 
-def _message(message: Message) -> dict[str, Any]:
-    document = _row(message, ("id", "direction", "private", "sender_type", "body", "created_at"))
-    document["kind"] = "note" if message.private else message.direction
-    document["auto_reply"] = is_auto_reply(message.meta)
-    return document
+_FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "conversation": (
+        Conversation,
+        (
+            "id",
+            "status",
+            "priority",
+            "subject",
+            "channel_id",
+            "assignee_id",
+            "team_id",
+            "created_at",
+            "last_activity_at",
+            "waiting_since",
+            "first_reply_at",
+            "snoozed_until",
+            "resolved_at",
+            "muted",
+            "custom_attributes",
+        ),
+    ),
+    "channel": (Channel, ("id", "type", "name")),
+    "team": (Team, ("id", "name")),
+    "assignee": (User, ("id", "name", "email")),
+    "message": (Message, ("id", "direction", "private", "sender_type", "body", "created_at")),
+    "contact": (Contact, ("id", "name", "email", "phone", "company", "created_at")),
+}
+
+
+def _columns(*parts: str) -> list:
+    """The columns of each part, labelled ``<part>__<field>``."""
+    return [
+        getattr(model, name).label(f"{part}__{name}")
+        for part in parts
+        for model, names in [_FIELDS[part]]
+        for name in names
+    ]
+
+
+def _tag_names(link: Any, owner: Any, owner_id: Any) -> Any:
+    """The names of the tags on ``owner_id``, sorted, as one array column."""
+    names = select(Tag.name).join(link, link.tag_id == Tag.id).where(owner == owner_id)
+    return func.array(names.order_by(Tag.name).scalar_subquery())
+
+
+@functools.cache
+def _about_conversation() -> Select:
+    """Everything a conversation's event shows a rule, in one round trip: the
+    conversation with its tags, channel, team, assignee, contact with its tags, and the
+    event's message if any."""
+    message_id = bindparam("message_id", type_=Uuid)
+    return (
+        select(
+            *_columns("conversation", "channel", "team", "assignee", "message", "contact"),
+            Message.meta.label("message__metadata"),
+            _tag_names(ConversationTag, ConversationTag.conversation_id, Conversation.id).label(
+                "conversation__tags"
+            ),
+            _tag_names(ContactTag, ContactTag.contact_id, Contact.id).label("contact__tags"),
+        )
+        .select_from(Conversation)
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(Team, Team.id == Conversation.team_id)
+        .outerjoin(User, User.id == Conversation.assignee_id)
+        .outerjoin(
+            Message, and_(Message.id == message_id, Message.conversation_id == Conversation.id)
+        )
+        .where(Conversation.id == bindparam("conversation_id", type_=Uuid))
+    )
+
+
+@functools.cache
+def _about_contact() -> Select:
+    return select(
+        *_columns("contact"),
+        _tag_names(ContactTag, ContactTag.contact_id, Contact.id).label("contact__tags"),
+    ).where(Contact.id == bindparam("contact_id", type_=Uuid))
+
+
+def _parts(row: Any) -> dict[str, dict[str, Any] | None]:
+    """A joined row split into its parts; a part the outer joins found nothing for is
+    None."""
+    parts: dict[str, dict[str, Any]] = {}
+    for label, value in row._mapping.items():
+        part, name = label.split("__", 1)
+        parts.setdefault(part, {})[name] = _plain(value)
+    return {part: (fields if fields.get("id") else None) for part, fields in parts.items()}
 
 
 def build(session: Session, event: Event, *, account: AccountRecord) -> dict[str, Any]:
@@ -151,25 +194,24 @@ def build(session: Session, event: Event, *, account: AccountRecord) -> dict[str
         **dict.fromkeys(("conversation", "message", "contact", "assignee", "team", "channel")),
     }
     conversation_id = conversation_of(event)
-    conversation = session.get(Conversation, conversation_id) if conversation_id else None
-    contact_id = conversation.contact_id if conversation else None
-    if event.subject_type == "contact":
-        contact_id = event.subject_id
-    if conversation is not None:
-        context["conversation"] = _conversation(conversation)
-        channel = session.get(Channel, conversation.channel_id)
-        context["channel"] = _row(channel, ("id", "type", "name"))
-        if conversation.team_id:
-            context["team"] = _row(session.get(Team, conversation.team_id), ("id", "name"))
-        if conversation.assignee_id:
-            user = session.get(User, conversation.assignee_id)
-            context["assignee"] = _row(user, ("id", "name", "email")) if user else None
-    if event.subject_type == "message" and event.subject_id:
-        message = session.get(Message, event.subject_id)
-        context["message"] = _message(message) if message else None
-    contact = session.get(Contact, contact_id) if contact_id else None
-    if contact is not None:
-        context["contact"] = _contact(session, contact)
+    about_message = event.subject_type == "message" and event.subject_id
+    row = None
+    if conversation_id:
+        row = session.execute(
+            _about_conversation(),
+            {
+                "conversation_id": conversation_id,
+                "message_id": event.subject_id if about_message else None,
+            },
+        ).first()
+    elif event.subject_type == "contact" and event.subject_id:
+        row = session.execute(_about_contact(), {"contact_id": event.subject_id}).first()
+    if row is not None:
+        context |= _parts(row)
+    message = context["message"]
+    if message is not None:
+        message["kind"] = "note" if message["private"] else message["direction"]
+        message["auto_reply"] = is_auto_reply(message.pop("metadata"))
     return context
 
 

@@ -97,21 +97,15 @@ def matches(rule: Rule | Listed, context: dict[str, Any]) -> bool:
 
 def perform(
     session: Session,
-    rule: Rule,
+    rule: Listed,
     event: Event,
     *,
     account: AccountRecord,
     context: dict[str, Any],
+    conversation: Conversation | None,
 ) -> list[dict[str, Any]]:
-    """Run ``rule``'s actions on the event's conversation; each action's outcome."""
-    conversation_id = conversation_of(event)
-    conversation = (
-        session.scalar(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-        )
-        if conversation_id
-        else None
-    )
+    """Run ``rule``'s actions on the event's conversation (locked by the caller); each
+    action's outcome."""
     job = Job(session, account, Actor("automation", rule.id), conversation, context, rule)
     chain = (*event.payload.get("rule_chain", ()), str(rule.id))
     outcomes = []
@@ -144,8 +138,10 @@ def _count_failures(
     """A run with a failed action counts; a clean run resets the count. At
     :data:`FAILURE_LIMIT` in a row the rule is switched off and the admins are told."""
     errors = [a["error"] for a in actions if a["outcome"] == "failed"]
-    rule.failures = rule.failures + 1 if errors else 0
-    if rule.failures < FAILURE_LIMIT:
+    failures = rule.failures + 1 if errors else 0
+    if failures != rule.failures:  # an unchanged rule must not reload every worker's book
+        rule.failures = failures
+    if failures < FAILURE_LIMIT:
         return
     rule.enabled = False
     rule.disabled_reason = (
@@ -190,7 +186,7 @@ def _listening(event: Event, book: dict[str, list[Listed]]) -> list[Listed]:
 
 
 def _log(
-    rule: Rule | Listed,
+    rule: Listed,
     event: Event,
     context: dict[str, Any],
     *,
@@ -232,6 +228,7 @@ def run_rules(
     context = build(session, event, account=account)
     chain = set(event.payload.get("rule_chain", ()))
     runs = []
+    conversation: Conversation | None = None
     for candidate in listed:
         if str(candidate.id) in chain:
             continue  # the event comes (maybe indirectly) from this rule's own action
@@ -241,19 +238,32 @@ def run_rules(
                 miss = _log(candidate, event, context, matched=False, actions=[], started=started)
                 runs.append(miss)
             continue
-        rule = session.get(Rule, candidate.id, with_for_update=True)
-        if rule is None or not rule.enabled or rule.version != candidate.version:
-            continue  # changed since the book was read; the next event sees the change
-        actions = perform(session, rule, event, account=account, context=context)
-        _count_failures(session, rule, actions, account=account)
-        runs.append(_log(rule, event, context, matched=True, actions=actions, started=started))
-        if rule.stop_processing:
+        if conversation is None:  # locked once, when the first rule matches
+            conversation = _locked(session, conversation_of(event))
+        actions = perform(
+            session, candidate, event, account=account, context=context, conversation=conversation
+        )
+        failed = any(action["outcome"] == "failed" for action in actions)
+        if failed or candidate.failures:  # the count moves (the book's may be stale)
+            rule = session.get(Rule, candidate.id, with_for_update=True)
+            if rule is not None:
+                _count_failures(session, rule, actions, account=account)
+        runs.append(_log(candidate, event, context, matched=True, actions=actions, started=started))
+        if candidate.stop_processing:
             break
     if runs:
         session.add_all(runs)
         _prune_runs(session, account)
     session.flush()
     return runs
+
+
+def _locked(session: Session, conversation_id: uuid.UUID | None) -> Conversation | None:
+    if conversation_id is None:
+        return None
+    return session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    )
 
 
 def _prune_runs(session: Session, account: AccountRecord) -> None:

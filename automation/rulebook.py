@@ -37,16 +37,20 @@ _CHANGED = "turumba_automation_rules_changed"
 
 @dataclass(frozen=True)
 class Listed:
-    """What the engine needs of a rule to decide whether it runs."""
+    """What the engine needs of a rule to evaluate it and run its actions."""
 
     id: uuid.UUID
     version: int
+    name: str
     conditions: Any
+    actions: list[dict[str, Any]]
     stop_processing: bool
     #: A time-based rule's ``{"type", "minutes"}``; None for an event rule.
-    schedule: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None
     #: Log the evaluations that do not match too.
-    log_misses: bool = False
+    log_misses: bool
+    #: Runs in a row with a failed action, when the book was read.
+    failures: int
 
 
 class RuleBook:
@@ -77,12 +81,15 @@ def _load(session: Session) -> dict[str, list[Listed]]:
     rules = session.scalars(select(Rule).where(Rule.enabled.is_(True)).order_by(*RUN_ORDER))
     for rule in rules:
         listed = Listed(
-            rule.id,
-            rule.version,
-            rule.conditions,
-            rule.stop_processing,
-            rule.schedule,
-            rule.log_misses,
+            id=rule.id,
+            version=rule.version,
+            name=rule.name,
+            conditions=rule.conditions,
+            actions=rule.actions,
+            stop_processing=rule.stop_processing,
+            schedule=rule.schedule,
+            log_misses=rule.log_misses,
+            failures=rule.failures,
         )
         for name in rule.events or [SCHEDULED]:
             by_event[name].append(listed)
@@ -94,7 +101,11 @@ BOOK = RuleBook()
 
 @event.listens_for(Session, "before_flush")
 def _watch(session: Session, flush_context: Any, instances: Any) -> None:
-    touched = (*session.new, *session.dirty, *session.deleted)
+    touched = (
+        *session.new,
+        *(instance for instance in session.dirty if session.is_modified(instance)),
+        *session.deleted,
+    )
     if any(isinstance(instance, Rule) for instance in touched):
         options = session.connection().get_execution_options()
         session.info[_CHANGED] = options.get(TENANT_OPTION)

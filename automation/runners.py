@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from audit.service import Actor
 from automation.actions import ACTIONS
-from automation.models import Rule
+from automation.rulebook import Listed
 from automation.webhooks import queue_delivery
 from core.mail import send_email
 from core.redis import redis_client
@@ -62,7 +62,7 @@ class Job:
     actor: Actor
     conversation: Conversation
     context: dict[str, Any]
-    rule: Rule
+    rule: Listed
 
     @property
     def who(self) -> dict[str, Any]:
