@@ -38,7 +38,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -359,9 +359,20 @@ def track(event: Event) -> None:
     else:
         conversation_id = uuid.UUID(event.payload["conversation_id"])
     with tenant_session(account) as session:
+        if not _measured(session, conversation_id):
+            return
         conversation = session.get(Conversation, conversation_id)
         if conversation is not None:
             refresh(session, conversation, account_id=account.id, now=event.occurred_at)
+
+
+def _measured(session: Session, conversation_id: uuid.UUID) -> bool:
+    """Whether there is anything to measure: an account without policies, and the
+    conversation without a running target, costs its busiest events one query."""
+    running = select(SlaTarget.id).where(
+        SlaTarget.conversation_id == conversation_id, SlaTarget.completed_at.is_(None)
+    )
+    return bool(session.scalar(select(or_(exists(select(SlaPolicy.id)), exists(running)))))
 
 
 # -- reading --------------------------------------------------------------------------
