@@ -286,7 +286,7 @@ def on_event(event: Event) -> None:
     with tenant_session(account) as session:  # commits at the end of the block
         book = BOOK.rules(session, account.schema_name)
         run_rules(session, event, account=account, book=book)
-        timed = book.get(SCHEDULED)
+        timed = book.get(SCHEDULED) if event.name in schedules.MOVES_ANCHORS else None
         conversation_id = conversation_of(event) if timed else None
         conversation = session.get(Conversation, conversation_id) if conversation_id else None
         if conversation is not None:

@@ -3,8 +3,8 @@ minutes before an SLA deadline", without scanning conversations.
 
 Each conversation of an account with time-based rules has at most one timer
 (:mod:`events.timers`, kind :data:`TIMER`) at the next moment one of those rules comes
-due for it. The engine re-plans it after every event about the conversation (new
-activity moves the moments, see :func:`replan`), and saving a time-based rule arms the
+due for it. The engine re-plans it after every event that can move those moments
+(:data:`MOVES_ANCHORS`: new activity, a status change; see :func:`replan`), and saving a time-based rule arms the
 account's active conversations with one set-based statement (:func:`arm`).
 
 A rule's moment counts from an *anchor*: the last activity (``idle``), the start of the
@@ -38,6 +38,17 @@ from tenants.registry import live_account
 TIMER = "automation.schedule"
 #: Statuses in which a conversation can sit idle or keep a contact waiting.
 ACTIVE = (states.OPEN, states.ASSIGNED, states.PENDING)
+#: The events that can move an anchor: activity, the status, what decides the SLA.
+MOVES_ANCHORS = frozenset(
+    {
+        names.CONVERSATION_CREATED,
+        names.CONVERSATION_UPDATED,
+        names.CONVERSATION_STATUS_CHANGED,
+        names.MESSAGE_CREATED,
+        names.SLA_WARNING,
+        names.SLA_BREACHED,
+    }
+)
 
 
 def _sla_deadline(conversation_id):
