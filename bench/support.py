@@ -4,8 +4,9 @@ Environment: ``TURUMBA_BENCH_DATABASE_URL`` (a maintenance database to create th
 database in) and ``TURUMBA_BENCH_REDIS_URL``; both default to the test servers'
 variables, then to the machine's local PostgreSQL and Redis.
 
-Also: accounts provisioned in bulk (:func:`provision`), and the real server, gunicorn
-with the production settings, on the bench database (:func:`serve`).
+Also: accounts provisioned in bulk (:func:`provision`), the real server, gunicorn with
+the production settings, on the bench database (:func:`serve`), and any other of the
+project's processes (``flask worker``...) on it (:func:`environment`, :func:`process`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# First on the path: the project's packages win over the benchmarks named after them
+# (``bench/automation.py`` is not the ``automation`` package).
+sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
 from core.config import Config  # noqa: E402
@@ -121,15 +123,20 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def cpu_seconds(pids: Iterable[int]) -> float:
-    """User + system CPU time the processes ``pids`` have used so far (gone ones: 0)."""
+def cpu_seconds(pids: Iterable[int], *, reaped: bool = False) -> float:
+    """User + system CPU time the processes ``pids`` have used so far (gone ones: 0).
+
+    ``reaped``: with that of their children that have exited and been waited for (the
+    processes a forking RQ worker runs each job in).
+    """
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        # utime, stime (fields 14, 15), then cutime, cstime (16, 17)
+        total += sum(int(value) for value in fields[11 : 15 if reaped else 13])
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -154,50 +161,62 @@ class Server:
         return children(self.pid)
 
 
+def environment(app, **env: str) -> dict[str, str]:
+    """The environment of a child process (server, worker, relay) on the bench app's
+    database and Redis; ``env`` overrides ``TURUMBA_*`` variables."""
+    config = app.extensions["turumba.config"]
+    return {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "PYTHONPATH": str(ROOT),  # the checkout the bench runs from
+        "TURUMBA_DATABASE_URL": config.database_url,
+        "TURUMBA_REDIS_URL": config.redis_url,
+        "TURUMBA_JWT_PRIVATE_KEY": config.jwt_private_key,
+        "TURUMBA_ACCESS_TOKEN_TTL": str(config.access_token_ttl),
+        **env,
+    }
+
+
+def command(name: str) -> str:
+    """The path of one of the virtualenv's commands (``flask``, ``gunicorn``)."""
+    return str(Path(sys.executable).parent / name)
+
+
+@contextmanager
+def process(args: list[str], environ: dict[str, str], name: str) -> Iterator[tuple]:
+    """Run ``args`` from the project's root until the block ends (yields the process and
+    its log file). The log goes to a file, printed if the block fails."""
+    with tempfile.NamedTemporaryFile("w+", prefix=f"turumba-bench-{name}-", suffix=".log") as log:
+        child = subprocess.Popen(args, env=environ, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield child, log
+        except BaseException:
+            log.seek(0)
+            print(f"the {name}'s log ends:\n{log.read()[-6000:]}", file=sys.stderr)
+            raise
+        finally:
+            child.terminate()
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
 @contextmanager
 def serve(app, **env: str) -> Iterator[Server]:
     """The real server on the bench app's database and Redis (yields its URL and pid).
 
     gunicorn runs with the production settings (:mod:`core.gunicorn_conf`); ``env``
-    overrides ``TURUMBA_*`` variables (``TURUMBA_WEB_PROCESSES="2"``...). Its log goes to a
-    file, printed if it fails to start.
+    overrides ``TURUMBA_*`` variables (``TURUMBA_WEB_PROCESSES="2"``...).
     """
-    config = app.extensions["turumba.config"]
     port = _free_port()
-    environ = {
-        **os.environ,
-        "TURUMBA_DATABASE_URL": config.database_url,
-        "TURUMBA_REDIS_URL": config.redis_url,
-        "TURUMBA_JWT_PRIVATE_KEY": config.jwt_private_key,
-        "TURUMBA_ACCESS_TOKEN_TTL": str(config.access_token_ttl),
-        "TURUMBA_HOST": "127.0.0.1",
-        "TURUMBA_PORT": str(port),
-        **env,
-    }
+    environ = environment(app, TURUMBA_HOST="127.0.0.1", TURUMBA_PORT=str(port), **env)
     base = f"http://127.0.0.1:{port}"
-    with tempfile.NamedTemporaryFile("w+", prefix="turumba-bench-server-", suffix=".log") as log:
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        server = subprocess.Popen(
-            [gunicorn, "-c", "python:core.gunicorn_conf", "wsgi:app"],
-            env=environ,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_ready(base, server, log)
-            yield Server(base, server.pid)
-        except BaseException:
-            log.seek(0)
-            print(f"the server's log ends:\n{log.read()[-6000:]}", file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    gunicorn = [command("gunicorn"), "-c", "python:core.gunicorn_conf", "wsgi:app"]
+    with process(gunicorn, environ, "server") as (server, log):
+        _wait_ready(base, server, log)
+        yield Server(base, server.pid)
 
 
 def _wait_ready(base: str, server: subprocess.Popen, log, timeout: float = 30) -> None:

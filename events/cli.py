@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
-from events.relay import DEFAULT_BATCH, RelayError, relay_forever, relay_once
+from events.relay import DEFAULT_BATCH, DEFAULT_INTERVAL, RelayError, relay_forever, relay_once
 from events.retention import KEEP, prune
 from events.timers import fire_due
 from tenants.db import db
@@ -22,7 +22,7 @@ events_cli = AppGroup(
 @click.option("--batch", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(1, 10_000))
 @click.option(
     "--interval",
-    default=0.5,
+    default=DEFAULT_INTERVAL,
     show_default=True,
     type=click.FloatRange(0.01),
     help="Seconds to wait when nothing is pending.",

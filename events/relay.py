@@ -2,15 +2,24 @@
 
 One pass (:func:`relay_once`) claims a batch of pending rows with
 ``SELECT … FOR UPDATE SKIP LOCKED`` (so relays running side by side never claim the same
-row), hands each event to Redis — a dispatch job on the ``default`` queue
-(:func:`events.consumers.deliver`) and an entry on the capped stream
-:data:`STREAM` for realtime readers — and marks the rows published in the same
-transaction, committed only after Redis accepted every event of the batch.
+row), hands the batch to Redis in one transaction — dispatch jobs on the ``default``
+queue, each carrying up to :data:`EVENTS_PER_JOB` events in order
+(:func:`events.consumers.deliver_batch`), and an entry per event on the capped stream
+:data:`STREAM` for realtime readers — and marks the rows published in the same database
+transaction, committed only after Redis accepted the batch.
 
 When Redis fails, the transaction rolls back: the rows stay pending and a later pass
-publishes them again, so nothing is lost. Part of a failed batch may already have reached
-Redis, so delivery is *at least once*; consumers are idempotent by event id (see
-:mod:`events.consumers`).
+publishes them again, so nothing is lost. A batch that Redis accepted but whose commit
+failed is published again too, so delivery is *at least once*; consumers are idempotent
+by event id (see :mod:`events.consumers`).
+
+When nothing is pending the relay polls again after ``interval`` (:data:`DEFAULT_INTERVAL`).
+On a quiet system that wait is a large part of an event's latency: polling every 20 ms
+instead of 50 ms brought the median from event to automation action from about 50 to
+about 35 ms (``bench/automation.py``), for about 9 % of a core spent polling when idle
+instead of 4 % (and 2 % of PostgreSQL's instead of 1 %). A notification from PostgreSQL
+when an event is written (``LISTEN``/``NOTIFY`` from a trigger on the outbox) would
+remove both.
 """
 
 from __future__ import annotations
@@ -40,6 +49,11 @@ STREAM = "turumba:events"
 #: Roughly how many entries the stream keeps (``XADD … MAXLEN ~``).
 STREAM_MAXLEN = 100_000
 DEFAULT_BATCH = 100
+#: Events per dispatch job: enough that RQ's cost per job is small beside the consumers'
+#: work, few enough that a burst spreads over every worker.
+EVENTS_PER_JOB = 20
+#: Seconds between polls when nothing is pending (see above).
+DEFAULT_INTERVAL = 0.02
 
 
 class RelayError(RuntimeError):
@@ -79,15 +93,27 @@ def dispatch_args(event: OutboxEvent) -> dict[str, Any]:
     }
 
 
-def publish(event: OutboxEvent) -> None:
-    """Hand one event to Redis: a dispatch job and a stream entry. Raises RedisError."""
-    from events.consumers import deliver  # the job function; imported late, it imports us
+def publish(events: list[OutboxEvent]) -> None:
+    """Hand a batch to Redis in one transaction: its dispatch jobs and a stream entry per
+    event. Raises RedisError."""
+    from events.consumers import deliver_batch  # the job function; imported late, it imports us
 
-    fields = dispatch_args(event)
-    enqueue(deliver, queue_name="default", **fields)
-    stream_fields = {k: "" if v is None else v for k, v in fields.items()}
-    stream_fields["payload"] = json.dumps(fields["payload"])
-    redis_client().xadd(STREAM, stream_fields, maxlen=STREAM_MAXLEN, approximate=True)
+    batch = [dispatch_args(event) for event in events]
+    with redis_client().pipeline() as pipe:
+        for start in range(0, len(batch), EVENTS_PER_JOB):
+            chunk = batch[start : start + EVENTS_PER_JOB]
+            enqueue(
+                deliver_batch,
+                queue_name="default",
+                pipeline=pipe,
+                description=f"deliver {len(chunk)} events",
+                events=chunk,
+            )
+        for fields in batch:
+            entry = {k: "" if v is None else v for k, v in fields.items()}
+            entry["payload"] = json.dumps(fields["payload"])
+            pipe.xadd(STREAM, entry, maxlen=STREAM_MAXLEN, approximate=True)
+        pipe.execute()
 
 
 def relay_once(session: Session, *, limit: int = DEFAULT_BATCH) -> int:
@@ -103,8 +129,7 @@ def relay_once(session: Session, *, limit: int = DEFAULT_BATCH) -> int:
         return 0
     ids = [event.id for event in events]
     try:
-        for event in events:
-            publish(event)
+        publish(events)
     except RedisError as exc:
         session.rollback()
         _count_attempt(session, ids)
@@ -136,7 +161,7 @@ def relay_forever(
     session: Session,
     *,
     limit: int = DEFAULT_BATCH,
-    interval: float = 0.5,
+    interval: float = DEFAULT_INTERVAL,
     should_stop: Callable[[], bool] = lambda: False,
     timer_interval: float = 1.0,
 ) -> None:

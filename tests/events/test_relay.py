@@ -8,15 +8,25 @@ import uuid
 from collections import Counter
 
 import pytest
+from rq.job import JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.service import Actor
+from core.jobs import queue
 from core.redis import redis_client
 from events import names
 from events.consumers import consumers_of, deliver, register, unregister
 from events.outbox import OutboxEvent, emit
-from events.relay import STREAM, claim, dispatch_args, relay_forever, relay_once
+from events.relay import (
+    EVENTS_PER_JOB,
+    STREAM,
+    claim,
+    dispatch_args,
+    relay_forever,
+    relay_once,
+)
 from tenants.db import db
 
 SYSTEM = Actor(type="system")
@@ -159,6 +169,76 @@ def test_published_events_reach_their_consumers(app, run_jobs, seen):
     assert sorted(str(event.id) for event in mine) == sorted(ids)
     assert all(event.name == "contact.created" for event in mine)
     assert mine[0].payload["name"][0] is None and mine[0].actor_type == "system"
+
+
+def relay_all() -> list:
+    """Publish everything pending; the dispatch jobs that this enqueued."""
+    before = set(queue("default").job_ids)
+    while relay_once(db.session):
+        pass
+    return [job for job in queue("default").jobs if job.id not in before]
+
+
+def test_a_batch_goes_out_as_few_jobs_of_events_in_order(app):
+    account_id = uuid.uuid4()
+    with app.app_context():
+        relay_all()
+        ids = emit_events(account_id, 2 * EVENTS_PER_JOB + 5)
+        db.session.commit()
+        jobs = relay_all()
+    assert {job.func_name for job in jobs} == {"events.consumers.deliver_batch"}
+    sizes = [len(job.kwargs["events"]) for job in jobs]
+    assert sizes == [EVENTS_PER_JOB, EVENTS_PER_JOB, 5]
+    assert [e["event_id"] for job in jobs for e in job.kwargs["events"]] == ids
+
+
+def test_a_batch_retries_only_the_consumer_that_failed_on_one_event(app, run_jobs):
+    account_id = uuid.uuid4()
+    calls = []
+    broken: set[uuid.UUID] = set()
+
+    def flaky(event):
+        if event.account_id == account_id:
+            calls.append(("flaky", event.id))
+            if event.id in broken:
+                raise RuntimeError("downstream is down")
+
+    def steady(event):
+        if event.account_id == account_id:
+            calls.append(("steady", event.id))
+
+    key = uuid.uuid4().hex
+    register(names.CONTACT_CREATED, flaky, key=f"flaky-{key}")
+    register(names.CONTACT_CREATED, steady, key=f"steady-{key}")
+    try:
+        with app.app_context():
+            relay_all()
+            first, second, third = (uuid.UUID(i) for i in emit_events(account_id, 3))
+            db.session.commit()
+            broken.add(second)
+            (job,) = relay_all()
+        run_jobs()
+        assert calls == [
+            ("flaky", first),
+            ("steady", first),
+            ("flaky", second),
+            ("steady", second),
+            ("flaky", third),
+            ("steady", third),
+        ]
+        assert job.get_status(refresh=True) == JobStatus.SCHEDULED  # RQ's retry is due
+        broken.clear()
+        calls.clear()
+        with app.app_context():  # the retry comes due
+            ScheduledJobRegistry(queue=queue("default")).remove(job)
+            queue("default").enqueue_job(job)
+        run_jobs()
+        assert calls == [("flaky", second)]
+        assert job.get_status(refresh=True) == JobStatus.FINISHED
+        assert job.return_value() == {str(first): [], str(second): [f"flaky-{key}"], str(third): []}
+    finally:
+        unregister(names.CONTACT_CREATED, flaky)
+        unregister(names.CONTACT_CREATED, steady)
 
 
 def test_a_consumer_runs_once_per_event_and_again_after_it_failed(app):
