@@ -103,7 +103,11 @@ def consumer(name: str, *, key: str | None = None) -> Callable[[Consumer], Consu
 
 
 def consumers_of(name: str) -> list[Registration]:
-    return list(_registry.get(name, []))
+    """The consumers of ``name`` in the order they run: by their module's place in
+    :data:`events.subscribers.MODULES` (so automation sees what the built-in reactions
+    made of an event, whichever module a process happened to import first), then in
+    registration order; consumers from elsewhere (tests) last."""
+    return sorted(_registry.get(name, []), key=lambda r: subscribers.rank(r.func.__module__))
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

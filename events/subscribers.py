@@ -22,6 +22,12 @@ MODULES: tuple[str, ...] = (
 )
 
 
+def rank(module: str) -> int:
+    """Where ``module``'s consumers run among an event's: by their place in
+    :data:`MODULES`, other modules after them all."""
+    return MODULES.index(module) if module in MODULES else len(MODULES)
+
+
 @cache
 def load() -> None:
     for module in MODULES:
