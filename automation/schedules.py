@@ -4,8 +4,9 @@ minutes before an SLA deadline", without scanning conversations.
 Each conversation of an account with time-based rules has at most one timer
 (:mod:`events.timers`, kind :data:`TIMER`) at the next moment one of those rules comes
 due for it. The engine re-plans it after every event that can move those moments
-(:data:`MOVES_ANCHORS`: new activity, a status change; see :func:`replan`), and saving a time-based rule arms the
-account's active conversations with one set-based statement (:func:`arm`).
+(:data:`MOVES_ANCHORS`: new activity, a status change; see :func:`replan`), and saving
+a time-based rule arms the account's active conversations with one set-based statement
+(:func:`arm`).
 
 A rule's moment counts from an *anchor*: the last activity (``idle``), the start of the
 contact's wait (``waiting``), the earliest running SLA deadline (``sla_due``, minus the
