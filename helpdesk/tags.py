@@ -251,6 +251,10 @@ def ensure_tags(session: Session, names: Iterable[str]) -> list[Tag]:
         wanted.setdefault(key_of(display), display)
     if not wanted:
         return []
+    known = select(Tag).where(Tag.key.in_(wanted)).order_by(Tag.key)
+    found = list(session.scalars(known))
+    if len(found) == len(wanted):  # the usual case: one query
+        return found
     now = utcnow()
     session.execute(
         insert(Tag)
@@ -262,7 +266,7 @@ def ensure_tags(session: Session, names: Iterable[str]) -> list[Tag]:
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    return list(session.scalars(select(Tag).where(Tag.key.in_(wanted)).order_by(Tag.key)))
+    return list(session.scalars(known))
 
 
 def tags_on(session: Session, tagging: Tagging, owner_id: uuid.UUID) -> list[Tag]:
