@@ -29,6 +29,7 @@ from api import (
     sessions,
     settings,
     sla,
+    sockets,
     tags,
     teams,
     verification,
@@ -129,6 +130,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.extensions["turumba.standings"] = Standings(db.engine, redis, config.registry_ttl)
 
     requests.init_app(app)
+    sockets.init_app(app, redis_url=config.redis_url)
     api = Api(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

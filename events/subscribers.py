@@ -15,6 +15,7 @@ from functools import cache
 #: last, so rules see what the built-in reactions made of the event (the assignment,
 #: the SLA deadlines the time-based rules count to).
 MODULES: tuple[str, ...] = (
+    "api.pushes",
     "helpdesk.assignment",
     "helpdesk.sla.tracking",
     "helpdesk.snooze",

@@ -1,0 +1,1 @@
+"""Realtime: what agents' browsers hear the moment it happens (Flask-SocketIO)."""

@@ -1,0 +1,77 @@
+"""Each room's feed: every push gets the room's next sequence number and is kept for a
+while, so a client that missed some can ask for them instead of living with a gap.
+
+A push is numbered and stored in one step (a Lua script: ``INCR`` the room's counter,
+``XADD`` the push to the room's capped stream under that number), then handed to the
+Socket.IO message queue, which every web process listens to. The numbers belong to an
+*epoch*, a random id made with the first number: Redis keeps nothing on disk, so after a
+restart the counters start again from 1 under a new epoch, and a client asking for what
+came after its last number in the old epoch is told to reload instead of being handed a
+silent gap (:func:`replay`).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from flask import current_app
+
+from core.redis import redis_client
+
+#: Pushes each room keeps for replay (``XADD … MAXLEN ~``).
+KEPT = 1000
+_SEQ = "turumba:rt:seq:{room}"
+_FEED = "turumba:rt:feed:{room}"
+_EPOCH = "turumba:rt:epoch"
+#: KEYS: the room's counter, its feed, the epoch; ARGV: the push, the new epoch, KEPT.
+_NUMBER = """
+redis.call('SET', KEYS[3], ARGV[2], 'NX')
+local epoch = redis.call('GET', KEYS[3])
+local seq = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-1', 'push', ARGV[1])
+return {seq, epoch}
+"""
+
+
+def publish(room: str, event: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Number ``data`` in ``room``'s feed, keep it, and send it to the room as ``event``;
+    return the envelope sent (``event``, ``seq``, ``epoch``, ``data``)."""
+    redis = redis_client()
+    script = redis.register_script(_NUMBER)
+    body = json.dumps({"event": event, "data": data}, default=str, separators=(",", ":"))
+    seq, epoch = script(
+        keys=[_SEQ.format(room=room), _FEED.format(room=room), _EPOCH],
+        args=[body, secrets.token_hex(8), KEPT],
+    )
+    envelope = {"event": event, "seq": int(seq), "epoch": _text(epoch), "room": room}
+    envelope["data"] = json.loads(body)["data"]  # as a replay will hand it out
+    current_app.extensions["socketio"].emit(event, envelope, to=room)
+    return envelope
+
+
+def replay(room: str, *, epoch: str, after: int) -> dict[str, Any]:
+    """What ``room`` pushed after ``after`` in ``epoch``: ``{"events": [...]}``, or
+    ``{"reload": true}`` when that cannot be told exactly (another epoch, or pushes
+    already dropped from the feed)."""
+    redis = redis_client()
+    current, last = redis.mget(_EPOCH, _SEQ.format(room=room))
+    last = int(last or 0)
+    if _text(current) != epoch or after > last:
+        return {"reload": True}
+    if after == last:
+        return {"events": []}
+    entries = redis.xrange(_FEED.format(room=room), min=f"{after + 1}-1", max="+")
+    if not entries or int(_text(entries[0][0]).split("-")[0]) != after + 1:
+        return {"reload": True}  # the oldest missed one is gone
+    events = []
+    for entry_id, fields in entries:
+        push = json.loads(fields[b"push"])
+        seq = int(_text(entry_id).split("-")[0])
+        events.append({**push, "seq": seq, "epoch": epoch, "room": room})
+    return {"events": events}
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,149 @@
+"""Real web processes (gunicorn, the production settings) on the test database and
+Redis, and real Socket.IO clients connected to them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import socketio
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class WebProcess:
+    def __init__(self, config) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())
+        environ = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "TURUMBA_DATABASE_URL": config.database_url,
+            "TURUMBA_REDIS_URL": config.redis_url,
+            "TURUMBA_JWT_PRIVATE_KEY": config.jwt_private_key,
+            "TURUMBA_PUBLIC_URL": config.public_url,
+            "TURUMBA_LOG_LEVEL": "WARNING",
+            "TURUMBA_HOST": "127.0.0.1",
+            "TURUMBA_PORT": str(self.port),
+            "TURUMBA_WEB_PROCESSES": "1",
+            "TURUMBA_THREADS": "16",  # a websocket holds a thread while it is open
+        }
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.process = subprocess.Popen(
+            [gunicorn, "-c", "python:core.gunicorn_conf", "wsgi:app"],
+            env=environ,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.log.seek(0)
+        raise RuntimeError(f"the web process did not start:\n{self.log.read()[-4000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def web(app, config):
+    """Two web processes sharing the database and Redis."""
+    processes = [WebProcess(config), WebProcess(config)]
+    yield processes
+    for process in processes:
+        process.stop()
+
+
+class Listener:
+    """A Socket.IO client that keeps every push it hears."""
+
+    def __init__(self) -> None:
+        self.client = socketio.Client(reconnection=False)
+        self.heard: list[tuple[str, dict]] = []
+        self.refusal = None
+        self._arrived = threading.Condition()
+        self.client.on("*", self._keep)
+        self.client.on("connect_error", self._refused)
+
+    def _keep(self, event, data=None) -> None:
+        with self._arrived:
+            self.heard.append((event, data))
+            self._arrived.notify_all()
+
+    def _refused(self, data) -> None:
+        with self._arrived:
+            self.refusal = data
+            self._arrived.notify_all()
+
+    def refused(self, url: str, member, **auth) -> dict:
+        """Try to connect; what the server's refusal said (fails if it admitted us)."""
+        with contextlib.suppress(socketio.exceptions.ConnectionError):
+            self.connect(url, member, **auth)
+        with self._arrived:
+            self._arrived.wait_for(lambda: self.refusal is not None, timeout=10)
+        assert self.refusal is not None and not self.client.connected
+        return self.refusal["data"]
+
+    def connect(self, url: str, member, **auth) -> Listener:
+        credentials = {"token": member.token, "account_id": member.account_id, **auth}
+        self.client.connect(url, auth=credentials, transports=["websocket"], wait_timeout=10)
+        return self
+
+    def wait_for(self, event: str, count: int = 1, timeout: float = 10) -> list[dict]:
+        """The first ``count`` pushes named ``event`` (fails after ``timeout`` seconds)."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.named(event)) >= count, timeout=timeout)
+        found = self.named(event)
+        assert len(found) >= count, f"heard {[e for e, _ in self.heard]}"
+        return found[:count]
+
+    def named(self, event: str) -> list[dict]:
+        return [data for name, data in self.heard if name == event]
+
+    def close(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
+
+
+@pytest.fixture
+def listener():
+    made: list[Listener] = []
+
+    def make() -> Listener:
+        made.append(Listener())
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()

@@ -1,0 +1,136 @@
+"""Inbox pushes across processes: a change made through one web process, or by an RQ
+worker's automation rule, reaches a browser connected to another; a foreign account's
+browser hears nothing; every push is numbered, and a reconnecting client gets what it
+missed."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import pytest
+
+from tests.api.test_automation_engine import rule
+from tests.api.test_conversations import setup_desk
+from tests.api.test_inbox import make
+
+
+def post(url: str, member, path: str, body: dict) -> dict:
+    """A request to a real web process."""
+    request = urllib.request.Request(
+        f"{url}/v1/accounts/{member.account_id}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {member.token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def test_a_message_posted_through_one_process_reaches_a_browser_on_the_other(
+    client, settle, web, listener, account, other_account
+):
+    first, second = web
+    ours = listener().connect(second.url, account)
+    theirs = listener().connect(first.url, other_account)
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    posted = post(
+        first.url,
+        account,
+        f"/conversations/{conversation_id}/messages",
+        {"direction": "inbound", "sender_type": "contact", "body": "Is anyone there?"},
+    )
+    settle()
+    (push,) = ours.wait_for("message.created")
+    assert push["room"] == f"account:{account.account_id}" and push["seq"] >= 1
+    assert push["data"]["account_id"] == account.account_id
+    assert push["data"]["message"]["id"] == posted["id"]
+    assert push["data"]["message"]["body"] == "Is anyone there?"
+    assert push["data"]["conversation"]["id"] == conversation_id
+    assert push["data"]["conversation"]["waiting_since"] is not None  # the state now
+    time.sleep(0.5)  # long enough for a stray push to arrive
+    assert theirs.heard == []
+
+
+def test_an_automation_rule_run_by_a_worker_reaches_the_browser(
+    client, settle, web, listener, account
+):
+    rule(
+        client,
+        account,
+        conditions={"in_ci": ["refund", {"var": "message.body"}]},
+        actions=[{"type": "set_priority", "params": {"priority": "urgent"}}],
+    )
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    ours = listener().connect(web[0].url, account)
+    client.post(
+        account.url(f"/conversations/{conversation_id}/messages"),
+        json={"direction": "inbound", "sender_type": "contact", "body": "A refund, please"},
+        headers=account.headers,
+    )
+    settle()
+    updates = ours.wait_for("conversation.updated")
+    assert updates[0]["data"]["conversation"]["priority"] == "urgent"
+    seqs = [data["seq"] for _, data in ours.heard]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "code"),
+    [
+        ({"token": "not-a-token"}, "invalid_token"),
+        ({"token": ""}, "unauthenticated"),
+        ({"account_id": "0f0e0d0c-0b0a-0908-0706-050403020100"}, "account_not_found"),
+    ],
+)
+def test_connections_are_refused_like_the_rest_api_refuses(
+    web, listener, account, credentials, code
+):
+    assert listener().refused(web[0].url, account, **credentials)["code"] == code
+
+
+def test_a_member_of_another_account_cannot_join_this_one(web, listener, account, other_account):
+    refusal = listener().refused(web[0].url, other_account, account_id=account.account_id)
+    assert refusal["code"] == "account_not_found"
+
+
+def test_a_reconnecting_client_gets_what_it_missed_or_is_told_to_reload(
+    client, settle, web, listener, account
+):
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    first = listener().connect(web[0].url, account)
+    settle()
+    client.patch(
+        account.url(f"/conversations/{conversation_id}"),
+        json={"priority": "low"},
+        headers=account.headers,
+    )
+    settle()
+    (seen,) = first.wait_for("conversation.updated")
+    first.close()
+    for priority in ("medium", "high"):  # while it was away
+        client.patch(
+            account.url(f"/conversations/{conversation_id}"),
+            json={"priority": priority},
+            headers=account.headers,
+        )
+        settle()  # each push carries the state when it went out
+    again = listener().connect(web[1].url, account)
+    room, epoch = seen["room"], seen["epoch"]
+    missed = again.client.call("resync", {"room": room, "epoch": epoch, "after": seen["seq"]})
+    priorities = [e["data"]["conversation"]["priority"] for e in missed["events"]]
+    assert priorities == ["medium", "high"]
+    assert [e["seq"] for e in missed["events"]] == [seen["seq"] + 1, seen["seq"] + 2]
+    assert again.client.call("resync", {"room": room, "epoch": "another", "after": 1}) == {
+        "reload": True
+    }
+    assert (
+        again.client.call("resync", {"room": "account:elsewhere", "epoch": epoch, "after": 0})[
+            "error"
+        ]
+        == "not_in_room"
+    )
