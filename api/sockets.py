@@ -32,15 +32,24 @@ from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_ro
 from werkzeug.exceptions import HTTPException
 
 from api.auth import enter_account, leave_account, token_issuer
+from core.redis import redis_client
+from helpdesk.models import Conversation
 from identity.tokens import InvalidToken
 from realtime import feed
+from tenants.registry import live_account
+from tenants.session import tenant_session
 
 CHANNEL = "turumba-socketio"
 #: Seconds before a token's expiry when the client is asked for a new one.
 REFRESH_AHEAD = 60
 
+#: Seconds a member's typing in one conversation is announced at most once.
+TYPING_EVERY = 2
+
 socketio = SocketIO()
 _expiries: dict[str, int] = {}
+#: Each connection's account and user.
+_who: dict[str, tuple[uuid.UUID, uuid.UUID]] = {}
 
 
 def init_app(app: Flask, *, redis_url: str) -> None:
@@ -95,6 +104,7 @@ def connect(auth: Any = None) -> None:
         leave_account()
     join_room(account_room(account_id))
     join_room(user_room(account_id, claims.user_id))
+    _who[request.sid] = (account_id, claims.user_id)
     _expiries[request.sid] = claims.expires_at
     socketio.start_background_task(_watch_expiry, request.sid)
 
@@ -102,6 +112,44 @@ def connect(auth: Any = None) -> None:
 @socketio.on("disconnect")
 def gone(*args: Any) -> None:
     _expiries.pop(request.sid, None)
+    _who.pop(request.sid, None)
+
+
+@socketio.on("typing")
+def typing(data: Any) -> dict[str, Any]:
+    """``{"conversation_id", "on": true|false}``: the account's other agents hear
+    ``conversation.typing_on`` / ``_off``; starting to type is announced at most every
+    :data:`TYPING_EVERY` seconds per conversation (stopping always is). Not numbered nor
+    kept: a client that missed it has nothing to catch up on."""
+    who = _who.get(request.sid)
+    given = data if isinstance(data, dict) else {}
+    try:
+        conversation_id = uuid.UUID(str(given.get("conversation_id")))
+    except ValueError:
+        return {"error": "invalid_conversation_id"}
+    if who is None:
+        return {"error": "disconnected"}
+    account_id, user_id = who
+    account = live_account(account_id)
+    if account is None:
+        return {"error": "account_not_found"}
+    with tenant_session(account) as session:
+        if session.get(Conversation, conversation_id) is None:
+            return {"error": "conversation_not_found"}
+    on = bool(given.get("on", True))
+    throttle = f"turumba:rt:typing:{conversation_id}:{user_id}"
+    if on and not redis_client().set(throttle, 1, nx=True, ex=TYPING_EVERY):
+        return {"ok": True, "throttled": True}
+    if not on:
+        redis_client().delete(throttle)
+    payload = {
+        "account_id": str(account_id),
+        "conversation_id": str(conversation_id),
+        "user_id": str(user_id),
+    }
+    event = "conversation.typing_on" if on else "conversation.typing_off"
+    socketio.emit(event, payload, to=account_room(account_id), skip_sid=request.sid)
+    return {"ok": True}
 
 
 @socketio.on("auth.refresh")

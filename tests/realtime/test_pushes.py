@@ -134,3 +134,30 @@ def test_a_reconnecting_client_gets_what_it_missed_or_is_told_to_reload(
         ]
         == "not_in_room"
     )
+
+
+def test_typing_reaches_the_other_agents_of_the_account_only(
+    client, web, listener, account, agent, other_account
+):
+    channel_id, contact_id = setup_desk(client, account)
+    conversation_id = make(client, account, channel_id, contact_id)
+    typist = listener().connect(web[0].url, account)
+    colleague = listener().connect(web[1].url, agent)
+    stranger = listener().connect(web[1].url, other_account)
+    typing = {"conversation_id": conversation_id, "on": True}
+    assert typist.client.call("typing", typing) == {"ok": True}
+    assert typist.client.call("typing", typing) == {"ok": True, "throttled": True}
+    assert typist.client.call("typing", {**typing, "on": False}) == {"ok": True}
+    (on,) = colleague.wait_for("conversation.typing_on")
+    (off,) = colleague.wait_for("conversation.typing_off")
+    assert on == {
+        "account_id": account.account_id,
+        "conversation_id": conversation_id,
+        "user_id": account.user_id,
+    }
+    assert off["user_id"] == account.user_id
+    # A conversation of another account is not one to type in.
+    assert stranger.client.call("typing", typing) == {"error": "conversation_not_found"}
+    time.sleep(0.5)
+    assert typist.named("conversation.typing_on") == []  # not echoed to the typist
+    assert stranger.heard == []
