@@ -25,7 +25,7 @@ events_cli = AppGroup(
     default=DEFAULT_INTERVAL,
     show_default=True,
     type=click.FloatRange(0.01),
-    help="Seconds to wait when nothing is pending.",
+    help="Seconds between passes when no new event is announced (the fallback poll).",
 )
 def relay_command(once: bool, batch: int, interval: float) -> None:
     """Publish pending outbox events and fire due timers (continuously, or --once)."""

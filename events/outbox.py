@@ -29,6 +29,9 @@ from tenants.db import PublicBase, UuidPrimaryKey, utcnow
 #: Events caused by events (automation reacting) carry depth + 1; past this, none are
 #: written, so a rule can never loop on itself.
 MAX_CAUSATION_DEPTH = 5
+#: The channel a trigger on the outbox notifies once per inserting statement (public
+#: revision 0011), so an idle relay sleeps until there is something to publish.
+NOTIFY_CHANNEL = "turumba_outbox"
 
 
 class OutboxEvent(UuidPrimaryKey, PublicBase):
