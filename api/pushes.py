@@ -14,7 +14,6 @@ queued, shapes it as the REST API answers it, and publishes it to the account's 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from api.contacts import ContactOut
@@ -47,13 +46,6 @@ _CONTACT_EVENTS = {
 }
 
 
-def _conversation_id(event: Event) -> uuid.UUID | None:
-    if event.subject_type == "conversation":
-        return event.subject_id
-    value = event.payload.get("conversation_id")
-    return uuid.UUID(value) if value else None
-
-
 def pushes_of(session, event: Event) -> list[tuple[str, dict[str, Any]]]:
     """The ``(socket event, data)`` pairs ``event`` makes, from the state now."""
     if event.name in _MESSAGE_EVENTS:
@@ -67,7 +59,7 @@ def pushes_of(session, event: Event) -> list[tuple[str, dict[str, Any]]]:
         }
         return [(_MESSAGE_EVENTS[event.name], data)]
     if event.name in _CONVERSATION_EVENTS:
-        conversation_id = _conversation_id(event)
+        conversation_id = event.conversation_id
         conversation = session.get(Conversation, conversation_id) if conversation_id else None
         if conversation is None or (
             event.subject_type == "contact"  # a contact's tags are not a conversation's

@@ -57,14 +57,6 @@ def _changes(event: Event) -> dict[str, Any]:
     }
 
 
-def conversation_of(event: Event) -> uuid.UUID | None:
-    """The conversation an event concerns, if any."""
-    if event.subject_type == "conversation":
-        return event.subject_id
-    conversation_id = event.payload.get("conversation_id")
-    return uuid.UUID(conversation_id) if conversation_id else None
-
-
 #: Headers that mark an email as sent by a machine (RFC 3834 and the common vendors').
 _AUTOMATIC = {
     "auto-submitted": lambda v: v.lower() != "no",
@@ -193,7 +185,7 @@ def build(session: Session, event: Event, *, account: AccountRecord) -> dict[str
         "account": {"id": str(account.id), "name": account.name},
         **dict.fromkeys(("conversation", "message", "contact", "assignee", "team", "channel")),
     }
-    conversation_id = conversation_of(event)
+    conversation_id = event.conversation_id
     about_message = event.subject_type == "message" and event.subject_id
     row = None
     if conversation_id:

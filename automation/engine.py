@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from audit.service import SYSTEM, Actor, record_change
 from automation import jsonlogic, schedules
 from automation.catalogue import TRIGGER_EVENTS
-from automation.context import build, conversation_of, sample_event
+from automation.context import build, sample_event
 from automation.models import Rule, RuleRun
 from automation.rulebook import BOOK, SCHEDULED, Listed
 from automation.runners import RUNNERS, Job, Skipped
@@ -200,7 +200,7 @@ def _log(
         rule_version=rule.version,
         event_id=event.id,
         event_name=event.name,
-        conversation_id=conversation_of(event),
+        conversation_id=event.conversation_id,
         matched=matched,
         conditions=explain(rule.conditions, context, key=(rule.id, rule.version)),
         actions=actions,
@@ -239,7 +239,7 @@ def run_rules(
                 runs.append(miss)
             continue
         if conversation is None:  # locked once, when the first rule matches
-            conversation = _locked(session, conversation_of(event))
+            conversation = _locked(session, event.conversation_id)
         actions = perform(
             session, candidate, event, account=account, context=context, conversation=conversation
         )
@@ -287,7 +287,7 @@ def on_event(event: Event) -> None:
         book = BOOK.rules(session, account.schema_name)
         run_rules(session, event, account=account, book=book)
         timed = book.get(SCHEDULED) if event.name in schedules.MOVES_ANCHORS else None
-        conversation_id = conversation_of(event) if timed else None
+        conversation_id = event.conversation_id if timed else None
         conversation = session.get(Conversation, conversation_id) if conversation_id else None
         if conversation is not None:
             schedules.replan(session, conversation, timed, account_id=account.id, now=utcnow())

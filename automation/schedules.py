@@ -108,16 +108,6 @@ def _split(
     return due, later, [anchor for anchor in current.values() if anchor]
 
 
-def _set_timer(
-    session: Session, account_id: uuid.UUID, conversation: Conversation, at: datetime | None
-) -> None:
-    key = {"account_id": account_id, "kind": TIMER, "subject_id": conversation.id}
-    if at is None:
-        timers.cancel(session, **key)
-    else:
-        timers.schedule(session, due_at=at, **key)
-
-
 def replan(
     session: Session,
     conversation: Conversation,
@@ -129,7 +119,10 @@ def replan(
     """Keep the conversation's timer at the next moment a rule comes due, or drop it;
     one due already fires with the next pass of the timers."""
     due, later, _ = _split(session, conversation, rules, now)
-    _set_timer(session, account_id, conversation, now if due else min(later, default=None))
+    next_at = now if due else min(later, default=None)
+    timers.plan(
+        session, account_id=account_id, kind=TIMER, subject_id=conversation.id, due_at=next_at
+    )
 
 
 @timers.handler(TIMER)
@@ -174,7 +167,13 @@ def fire(session: Session, timer: timers.Timer, now: datetime) -> None:
                 "anchors": {str(rule.id): anchor.isoformat() for rule, anchor in due},
             },
         )
-    _set_timer(session, timer.account_id, conversation, min(later, default=None))
+    timers.plan(
+        session,
+        account_id=timer.account_id,
+        kind=TIMER,
+        subject_id=conversation.id,
+        due_at=min(later, default=None),
+    )
 
 
 def arm(session: Session, *, account_id: uuid.UUID, rule: Rule) -> None:

@@ -166,8 +166,11 @@ def queue_delivery(
     return delivery
 
 
-def _due(session: Session, account_id: uuid.UUID, delivery_id: uuid.UUID, at: datetime) -> None:
-    timers.schedule(session, account_id=account_id, kind=TIMER, subject_id=delivery_id, due_at=at)
+def _due(
+    session: Session, account_id: uuid.UUID, delivery_id: uuid.UUID, at: datetime | None
+) -> None:
+    """The delivery's next attempt at ``at``; None: it is settled, nothing to wait for."""
+    timers.plan(session, account_id=account_id, kind=TIMER, subject_id=delivery_id, due_at=at)
 
 
 def redeliver(
@@ -272,15 +275,15 @@ def send(account_id: str, delivery_id: str) -> str:
         except OSError as exc:  # no connection, a timeout, no DNS answer
             error, again = f"{type(exc).__name__}: {exc}"[:500], True
         delivery.response_status, delivery.error = status, error
-        key = {"account_id": account.id, "kind": TIMER, "subject_id": delivery.id}
+        retry_at = None
         if again and delivery.attempts < MAX_ATTEMPTS:
-            timers.schedule(session, due_at=now + BACKOFF[delivery.attempts - 1], **key)
+            retry_at = now + BACKOFF[delivery.attempts - 1]
         else:
             delivery.status = "failed" if error else "delivered"
             delivery.finished_at = now
             if error and again:
                 delivery.error = f"given up after {delivery.attempts} attempts; {error}"[:500]
-            timers.cancel(session, **key)
+        _due(session, account.id, delivery.id, retry_at)
         return delivery.status
 
 

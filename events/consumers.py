@@ -64,6 +64,15 @@ class Event:
     subject_id: uuid.UUID | None
     payload: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def conversation_id(self) -> uuid.UUID | None:
+        """The conversation the event concerns: its subject, or the one the payload names
+        for events about something inside a conversation (a message, a tag)."""
+        if self.subject_type == "conversation":
+            return self.subject_id
+        value = self.payload.get("conversation_id")
+        return uuid.UUID(value) if value else None
+
 
 Consumer = Callable[[Event], None]
 

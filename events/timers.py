@@ -118,6 +118,23 @@ def cancel(session: Session, *, account_id: uuid.UUID, kind: str, subject_id: uu
     session.execute(delete(Timer).where(*_pending(account_id, kind, subject_id)))
 
 
+def plan(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    kind: str,
+    subject_id: uuid.UUID,
+    due_at: datetime | None,
+) -> None:
+    """Keep the pending timer of ``kind`` for ``subject_id`` at ``due_at``, or none when
+    there is no moment to wait for (``due_at`` None)."""
+    key = {"account_id": account_id, "kind": kind, "subject_id": subject_id}
+    if due_at is None:
+        cancel(session, **key)
+    else:
+        schedule(session, due_at=due_at, **key)
+
+
 def pending_timer(
     session: Session, *, account_id: uuid.UUID, kind: str, subject_id: uuid.UUID
 ) -> Timer | None:

@@ -33,11 +33,14 @@ def plan_wake_up(event: Event) -> None:
         conversation = session.get(Conversation, event.subject_id)
         if conversation is None:
             return
-        key = {"account_id": account.id, "kind": TIMER, "subject_id": conversation.id}
-        if conversation.status == states.SNOOZED and conversation.snoozed_until is not None:
-            timers.schedule(session, due_at=conversation.snoozed_until, **key)
-        else:
-            timers.cancel(session, **key)
+        snoozed = conversation.status == states.SNOOZED
+        timers.plan(
+            session,
+            account_id=account.id,
+            kind=TIMER,
+            subject_id=conversation.id,
+            due_at=conversation.snoozed_until if snoozed else None,
+        )
 
 
 @timers.handler(TIMER)

@@ -328,11 +328,13 @@ def _plan(session, conversation, rows, *, account_id: uuid.UUID, now: datetime) 
         moments.append(row.due_at)
         if row.warned_at is None and row.warn_at is not None and row.warn_at > now:
             moments.append(row.warn_at)
-    key = {"account_id": account_id, "kind": TIMER, "subject_id": conversation.id}
-    if moments:
-        timers.schedule(session, due_at=min(moments), **key)
-    else:
-        timers.cancel(session, **key)
+    timers.plan(
+        session,
+        account_id=account_id,
+        kind=TIMER,
+        subject_id=conversation.id,
+        due_at=min(moments, default=None),
+    )
 
 
 # -- what runs it ---------------------------------------------------------------------
@@ -354,10 +356,9 @@ def track(event: Event) -> None:
     account = live_account(event.account_id)
     if account is None:
         return
-    if event.subject_type == "conversation":
-        conversation_id = event.subject_id
-    else:
-        conversation_id = uuid.UUID(event.payload["conversation_id"])
+    conversation_id = event.conversation_id
+    if conversation_id is None:
+        return
     with tenant_session(account) as session:
         if not _measured(session, conversation_id):
             return
