@@ -27,8 +27,8 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, g, request
-from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, join_room
+from flask import Flask, current_app, g, request
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 from werkzeug.exceptions import HTTPException
 
 from api.auth import enter_account, leave_account, token_issuer
@@ -46,20 +46,27 @@ REFRESH_AHEAD = 60
 #: Seconds a member's typing in one conversation is announced at most once.
 TYPING_EVERY = 2
 
-socketio = SocketIO()
 _expiries: dict[str, int] = {}
 #: Each connection's account and user.
 _who: dict[str, tuple[uuid.UUID, uuid.UUID]] = {}
 
 
 def init_app(app: Flask, *, redis_url: str) -> None:
-    socketio.init_app(
+    """Give ``app`` a Socket.IO server of its own: every app of a process (tests make
+    several, on different Redis servers) pushes through its own message queue."""
+    io = SocketIO(
         app,
         message_queue=redis_url,
         channel=CHANNEL,
         async_mode="threading",
         cors_allowed_origins=None,  # the console is served by the same origin
     )
+    for name, handler in _HANDLERS.items():
+        io.on_event(name, handler)
+
+
+def _io() -> SocketIO:
+    return current_app.extensions["socketio"]
 
 
 def account_room(account_id: uuid.UUID | str) -> str:
@@ -82,7 +89,6 @@ def _credentials(auth: Any) -> tuple[str, str]:
     return str(token), str(account)
 
 
-@socketio.on("connect")
 def connect(auth: Any = None) -> None:
     token, account = _credentials(auth)
     if not token:
@@ -106,16 +112,15 @@ def connect(auth: Any = None) -> None:
     join_room(user_room(account_id, claims.user_id))
     _who[request.sid] = (account_id, claims.user_id)
     _expiries[request.sid] = claims.expires_at
-    socketio.start_background_task(_watch_expiry, request.sid)
+    io = _io()
+    io.start_background_task(_watch_expiry, io, request.sid)
 
 
-@socketio.on("disconnect")
 def gone(*args: Any) -> None:
     _expiries.pop(request.sid, None)
     _who.pop(request.sid, None)
 
 
-@socketio.on("typing")
 def typing(data: Any) -> dict[str, Any]:
     """``{"conversation_id", "on": true|false}``: the account's other agents hear
     ``conversation.typing_on`` / ``_off``; starting to type is announced at most every
@@ -148,11 +153,10 @@ def typing(data: Any) -> dict[str, Any]:
         "user_id": str(user_id),
     }
     event = "conversation.typing_on" if on else "conversation.typing_off"
-    socketio.emit(event, payload, to=account_room(account_id), skip_sid=request.sid)
+    _io().emit(event, payload, to=account_room(account_id), skip_sid=request.sid)
     return {"ok": True}
 
 
-@socketio.on("auth.refresh")
 def refresh(data: Any) -> dict[str, Any]:
     """A new access token for this connection (the same user's)."""
     token = data.get("token") if isinstance(data, dict) else None
@@ -166,32 +170,40 @@ def refresh(data: Any) -> dict[str, Any]:
     return {"ok": True, "expires_at": claims.expires_at}
 
 
-def _watch_expiry(sid: str) -> None:
+def _watch_expiry(io: SocketIO, sid: str) -> None:
     """Warn ahead of the token's expiry; disconnect at it unless refreshed since."""
     warned = None
     while (expires := _expiries.get(sid)) is not None:
         left = expires - time.time()
         if left <= 0:
-            socketio.emit("auth.expired", {"code": "token_expired"}, to=sid)
-            disconnect(sid, namespace="/")
+            io.emit("auth.expired", {"code": "token_expired"}, to=sid)
+            io.server.disconnect(sid, namespace="/")  # no app context in this thread
             _expiries.pop(sid, None)
             return
         if left <= REFRESH_AHEAD and warned != expires:
-            socketio.emit("auth.expiring", {"expires_at": expires}, to=sid)
+            io.emit("auth.expiring", {"expires_at": expires}, to=sid)
             warned = expires
-        socketio.sleep(min(max(left - REFRESH_AHEAD, 0.5), 5))
+        io.sleep(min(max(left - REFRESH_AHEAD, 0.5), 5))
 
 
-@socketio.on("resync")
 def resync(data: Any) -> dict[str, Any]:
     """What a room this connection is in pushed after ``after`` (see :mod:`feed`)."""
     if not isinstance(data, dict):
         return {"reload": True}
     room = str(data.get("room", ""))
-    if room not in socketio.server.rooms(request.sid):
+    if room not in _io().server.rooms(request.sid):
         return {"error": "not_in_room"}
     try:
         after = int(data.get("after", 0))
     except (TypeError, ValueError):
         return {"error": "invalid_after"}
     return feed.replay(room, epoch=str(data.get("epoch", "")), after=after)
+
+
+_HANDLERS = {
+    "connect": connect,
+    "disconnect": gone,
+    "typing": typing,
+    "auth.refresh": refresh,
+    "resync": resync,
+}
