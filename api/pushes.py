@@ -18,12 +18,12 @@ from typing import Any
 
 from api.contacts import ContactOut
 from api.conversations import ConversationOut, MessageOut
-from api.sockets import account_room
 from crm.models import Contact
 from events import names
 from events.consumers import Event, register
 from helpdesk.models import Conversation, Message
 from realtime import feed
+from realtime.rooms import account_room
 from tenants.registry import live_account
 from tenants.session import tenant_session
 

@@ -36,6 +36,7 @@ from core.redis import redis_client
 from helpdesk.models import Conversation
 from identity.tokens import InvalidToken
 from realtime import feed
+from realtime.rooms import account_room, user_room
 from tenants.registry import live_account
 from tenants.session import tenant_session
 
@@ -67,14 +68,6 @@ def init_app(app: Flask, *, redis_url: str) -> None:
 
 def _io() -> SocketIO:
     return current_app.extensions["socketio"]
-
-
-def account_room(account_id: uuid.UUID | str) -> str:
-    return f"account:{account_id}"
-
-
-def user_room(account_id: uuid.UUID | str, user_id: uuid.UUID | str) -> str:
-    return f"user:{account_id}:{user_id}"
 
 
 def _refused(code: str, message: str) -> ConnectionRefusedError:
