@@ -1,20 +1,25 @@
-"""The Socket.IO endpoint: who may connect, which rooms they join, and replays.
+"""The Socket.IO endpoint: who may connect, which rooms they are in, and what they may ask.
 
 A client connects with the REST API's access token and the account it works in
 (``auth={"token": …, "account_id": …}``, or the same as query parameters; never a
 cookie). The checks are the REST API's own (:func:`api.auth.enter_account`: a valid,
 unrevoked token of a member of a live account), plus ``conversations:read``; a refusal
-carries the same ``code`` and ``message`` as the REST answer would. A connection joins
-its account's room and its own (``account:<id>``, ``user:<account id>:<user id>``) and
-nothing else: rooms are named by the server, never asked for by the client.
+carries the same ``code`` and ``message`` as the REST answer would. Rooms are named by
+the server (:mod:`realtime.rooms`), never asked for by the client: a connection is in its
+account's room and its own, and follows conversations by its ``scope``: ``all`` (the
+default: the account's inbox room) or ``mine`` (the rooms of its teams, of the channel
+inboxes it works, and its own, so it hears only about the conversations in its reach).
+``conversation.join`` puts it in one conversation's room: who else is viewing it, and
+typing.
 
-Every push is an envelope ``{"event", "seq", "epoch", "room", "data"}`` numbered per room
-(:mod:`realtime.feed`); ``resync`` with ``{"room", "epoch", "after"}`` answers what the
-client missed, or ``{"reload": true}``.
+Every push is an envelope ``{"event", "seq", "epoch", "room", "data"}`` numbered in the
+account's feed or the user's (:mod:`realtime.feed`); ``resync`` with ``{"room", "epoch",
+"after"}`` answers what the client missed, or ``{"reload": true}``.
 
 The access token's expiry is kept with the connection: a minute before it, the server
 emits ``auth.expiring``; the client answers ``auth.refresh`` with a new token, or is
-disconnected when the old one expires.
+disconnected when the old one expires. The same watch keeps the tab's presence fresh
+(:mod:`helpdesk.presence`); ``presence`` reports it ``away`` or back ``online``.
 
 Every web process serves sockets, and every process (workers included) pushes through
 the Redis message queue (:data:`CHANNEL`), so a push reaches a browser whatever process
@@ -23,21 +28,37 @@ it is connected to.
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from flask_socketio import ConnectionRefusedError, SocketIO, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from api.auth import enter_account, leave_account, token_issuer
+from audit.service import Actor
 from core.redis import redis_client
-from helpdesk.models import Conversation
+from helpdesk import presence
+from helpdesk.assignment import AWAY, ONLINE
+from helpdesk.channels import channels_worked_by
+from helpdesk.errors import InvalidField
+from helpdesk.models import Conversation, TeamMember
+from helpdesk.reading import mark_read
 from identity.tokens import InvalidToken
 from realtime import feed
-from realtime.rooms import account_room, user_room
-from tenants.registry import live_account
+from realtime.rooms import (
+    account_room,
+    channel_room,
+    conversation_room,
+    inbox_room,
+    team_room,
+    user_room,
+)
+from tenants.db import db
+from tenants.registry import AccountRecord, live_account
 from tenants.session import tenant_session
 
 CHANNEL = "turumba-socketio"
@@ -47,19 +68,33 @@ REFRESH_AHEAD = 60
 #: Seconds a member's typing in one conversation is announced at most once.
 TYPING_EVERY = 2
 
+SCOPES = ("all", "mine")
+#: Seconds a conversation's viewers are remembered without a refresh (a process that
+#: died cannot say its connections left).
+VIEWERS_KEPT = presence.LIFETIME
+_VIEWERS = "turumba:rt:viewers:{account}:{conversation}"
+
 _expiries: dict[str, int] = {}
 #: Each connection's account and user.
 _who: dict[str, tuple[uuid.UUID, uuid.UUID]] = {}
+#: The conversations each connection has open.
+_viewing: dict[str, set[uuid.UUID]] = {}
 
 
 def init_app(app: Flask, *, redis_url: str) -> None:
     """Give ``app`` a Socket.IO server of its own: every app of a process (tests make
-    several, on different Redis servers) pushes through its own message queue."""
+    several, on different Redis servers) pushes through its own message queue.
+
+    It runs the way its process does: on greenlets under gunicorn's gevent workers (they
+    monkey-patch the standard library before loading the app), on threads everywhere
+    else (gthread workers, RQ workers, the CLI, tests)."""
+    monkey = sys.modules.get("gevent.monkey")
+    on_gevent = monkey is not None and monkey.is_module_patched("socket")
     io = SocketIO(
         app,
         message_queue=redis_url,
         channel=CHANNEL,
-        async_mode="threading",
+        async_mode="gevent" if on_gevent else "threading",
         cors_allowed_origins=None,  # the console is served by the same origin
     )
     for name, handler in _HANDLERS.items():
@@ -75,79 +110,213 @@ def _refused(code: str, message: str) -> ConnectionRefusedError:
     return ConnectionRefusedError(message, {"code": code, "message": message})
 
 
-def _credentials(auth: Any) -> tuple[str, str]:
+def _credentials(auth: Any) -> tuple[str, str, str]:
     given = auth if isinstance(auth, dict) else {}
-    token = given.get("token") or request.args.get("token") or ""
-    account = given.get("account_id") or request.args.get("account_id") or ""
-    return str(token), str(account)
+
+    def pick(name: str, default: str = "") -> str:
+        return str(given.get(name) or request.args.get(name) or default)
+
+    return pick("token"), pick("account_id"), pick("scope", "all")
+
+
+def _reach(account_id: uuid.UUID, user_id: uuid.UUID) -> list[str]:
+    """The rooms of the teams and channel inboxes ``user_id`` works (the tenant entered)."""
+    teams = db.session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id))
+    channels = db.session.scalars(channels_worked_by(user_id))
+    return [
+        *(team_room(account_id, team_id) for team_id in teams),
+        *(channel_room(account_id, channel_id) for channel_id in channels),
+    ]
 
 
 def connect(auth: Any = None) -> None:
-    token, account = _credentials(auth)
+    token, account, scope = _credentials(auth)
     if not token:
         raise _refused("unauthenticated", "Send an access token: auth={token: …}.")
     try:
         account_id = uuid.UUID(account)
     except ValueError:
         raise _refused("account_not_found", "No such account.") from None
+    if scope not in SCOPES:
+        raise _refused("invalid_scope", "scope is all (every conversation) or mine (your own).")
     request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     try:
         enter_account(account_id)
         if "conversations:read" not in g.permissions:
             raise _refused("permission_denied", "Your role does not allow the inbox.")
         claims = token_issuer().verify(token)
+        record, read_all = g.account, "conversations:read_all" in g.permissions
+        rooms = [account_room(account_id), user_room(account_id, claims.user_id)]
+        rooms += [inbox_room(account_id)] if scope == "all" else _reach(account_id, claims.user_id)
     except HTTPException as exc:
         data = getattr(exc, "data", None) or {}
         raise _refused(data.get("code", "refused"), data.get("message", str(exc))) from None
+    except InvalidToken:
+        raise _refused("invalid_token", "Connect with an access token.") from None
     finally:
         leave_account()
-    join_room(account_room(account_id))
-    join_room(user_room(account_id, claims.user_id))
-    _who[request.sid] = (account_id, claims.user_id)
-    _expiries[request.sid] = claims.expires_at
+    for room in rooms:
+        join_room(room)
+    sid = request.sid
+    _who[sid] = (account_id, claims.user_id)
+    _expiries[sid] = claims.expires_at
+    presence.arrive(record, sid=sid, user_id=claims.user_id, read_all=read_all)
     io = _io()
-    io.start_background_task(_watch_expiry, io, request.sid)
+    io.start_background_task(_watch, io, current_app._get_current_object(), sid)
 
 
 def gone(*args: Any) -> None:
-    _expiries.pop(request.sid, None)
-    _who.pop(request.sid, None)
+    sid = request.sid
+    _expiries.pop(sid, None)
+    who = _who.pop(sid, None)
+    if who is None:
+        return
+    for conversation_id in _viewing.pop(sid, set()):
+        _unview(who[0], conversation_id, sid)
+    account = live_account(who[0])
+    if account is not None:
+        presence.leave(account, sid=sid)
 
 
-def typing(data: Any) -> dict[str, Any]:
-    """``{"conversation_id", "on": true|false}``: the account's other agents hear
-    ``conversation.typing_on`` / ``_off``; starting to type is announced at most every
-    :data:`TYPING_EVERY` seconds per conversation (stopping always is). Not numbered nor
-    kept: a client that missed it has nothing to catch up on."""
+def _connection() -> tuple[AccountRecord, uuid.UUID] | None:
+    """This connection's (live) account and user."""
     who = _who.get(request.sid)
+    account = live_account(who[0]) if who else None
+    return (account, who[1]) if account else None
+
+
+def _conversation_of(data: Any) -> tuple[AccountRecord, uuid.UUID, uuid.UUID] | dict[str, Any]:
+    """The account, user and conversation a message about ``data["conversation_id"]``
+    concerns, or the error to answer."""
     given = data if isinstance(data, dict) else {}
     try:
         conversation_id = uuid.UUID(str(given.get("conversation_id")))
     except ValueError:
         return {"error": "invalid_conversation_id"}
-    if who is None:
+    found = _connection()
+    if found is None:
         return {"error": "disconnected"}
-    account_id, user_id = who
-    account = live_account(account_id)
-    if account is None:
-        return {"error": "account_not_found"}
+    account, user_id = found
     with tenant_session(account) as session:
         if session.get(Conversation, conversation_id) is None:
             return {"error": "conversation_not_found"}
-    on = bool(given.get("on", True))
+    return account, user_id, conversation_id
+
+
+def typing(data: Any) -> dict[str, Any]:
+    """``{"conversation_id", "on": true|false}``: the others who have the conversation
+    open hear ``conversation.typing_on`` / ``_off``; starting to type is announced at most
+    every :data:`TYPING_EVERY` seconds per conversation (stopping always is). Not numbered
+    nor kept: a client that missed it has nothing to catch up on."""
+    found = _conversation_of(data)
+    if isinstance(found, dict):
+        return found
+    account, user_id, conversation_id = found
+    on = bool(data.get("on", True))
     throttle = f"turumba:rt:typing:{conversation_id}:{user_id}"
     if on and not redis_client().set(throttle, 1, nx=True, ex=TYPING_EVERY):
         return {"ok": True, "throttled": True}
     if not on:
         redis_client().delete(throttle)
     payload = {
-        "account_id": str(account_id),
+        "account_id": str(account.id),
         "conversation_id": str(conversation_id),
         "user_id": str(user_id),
     }
     event = "conversation.typing_on" if on else "conversation.typing_off"
-    _io().emit(event, payload, to=account_room(account_id), skip_sid=request.sid)
+    room = conversation_room(account.id, conversation_id)
+    _io().emit(event, payload, to=room, skip_sid=request.sid)
     return {"ok": True}
+
+
+def view(data: Any) -> dict[str, Any]:
+    """``{"conversation_id"}``: this connection has the conversation open. It hears who
+    else does (``conversation.viewers``, also answered here) and their typing."""
+    found = _conversation_of(data)
+    if isinstance(found, dict):
+        return found
+    account, user_id, conversation_id = found
+    join_room(conversation_room(account.id, conversation_id))
+    _viewing.setdefault(request.sid, set()).add(conversation_id)
+    key = _VIEWERS.format(account=account.id, conversation=conversation_id)
+    redis_client().hset(key, request.sid, str(user_id))
+    redis_client().expire(key, VIEWERS_KEPT)
+    return {"ok": True, "viewers": _announce_viewers(account.id, conversation_id)}
+
+
+def unview(data: Any) -> dict[str, Any]:
+    """``{"conversation_id"}``: this connection closed the conversation."""
+    given = data if isinstance(data, dict) else {}
+    who = _who.get(request.sid)
+    open_ones = _viewing.get(request.sid, set())
+    match = [c for c in open_ones if str(c) == str(given.get("conversation_id"))]
+    if who is None or not match:
+        return {"error": "not_viewing"}
+    open_ones.discard(match[0])
+    leave_room(conversation_room(who[0], match[0]))
+    _unview(who[0], match[0], request.sid)
+    return {"ok": True}
+
+
+def _unview(account_id: uuid.UUID, conversation_id: uuid.UUID, sid: str) -> None:
+    redis_client().hdel(_VIEWERS.format(account=account_id, conversation=conversation_id), sid)
+    _announce_viewers(account_id, conversation_id)
+
+
+def _announce_viewers(account_id: uuid.UUID, conversation_id: uuid.UUID) -> list[str]:
+    key = _VIEWERS.format(account=account_id, conversation=conversation_id)
+    viewers = sorted({user_id.decode() for user_id in redis_client().hvals(key)})
+    payload = {
+        "account_id": str(account_id),
+        "conversation_id": str(conversation_id),
+        "viewers": viewers,
+    }
+    _io().emit("conversation.viewers", payload, to=conversation_room(account_id, conversation_id))
+    return viewers
+
+
+def read(data: Any) -> dict[str, Any]:
+    """``{"conversation_id", "up_to_message_id"?}``: mark the conversation read, as
+    ``POST …/conversations/{id}/read`` does; the reader's other tabs hear the new counts."""
+    found = _conversation_of(data)
+    if isinstance(found, dict):
+        return found
+    account, user_id, conversation_id = found
+    up_to = data.get("up_to_message_id")
+    try:
+        up_to = uuid.UUID(str(up_to)) if up_to is not None else None
+    except ValueError:
+        return {"error": "invalid_up_to_message_id"}
+    try:
+        with tenant_session(account) as session:
+            mark = mark_read(
+                session,
+                session.get(Conversation, conversation_id),
+                account_id=account.id,
+                actor=Actor("user", user_id),
+                user_id=user_id,
+                up_to_message_id=up_to,
+            )
+    except InvalidField:
+        return {"error": "invalid_up_to_message_id"}
+    last_read_at = mark["last_read_at"]
+    return {
+        "ok": True,
+        "last_read_at": last_read_at.isoformat() if last_read_at else None,
+        "unread_count": mark["unread_count"],
+    }
+
+
+def report_presence(data: Any) -> dict[str, Any]:
+    """``{"status": "online" | "away"}``: what this tab says of its agent (the console
+    reports ``away`` when left idle); the agent's status across their tabs is answered."""
+    status = data.get("status") if isinstance(data, dict) else None
+    if status not in (ONLINE, AWAY):
+        return {"error": "invalid_status"}
+    found = _connection()
+    if found is None:
+        return {"error": "disconnected"}
+    return {"ok": True, "status": presence.report(found[0], sid=request.sid, status=status)}
 
 
 def refresh(data: Any) -> dict[str, Any]:
@@ -157,46 +326,74 @@ def refresh(data: Any) -> dict[str, Any]:
         claims = token_issuer().verify(str(token or ""))
     except InvalidToken:
         return {"ok": False, "code": "invalid_token"}
-    if request.sid not in _expiries:
+    who = _who.get(request.sid)
+    if request.sid not in _expiries or who is None:
         return {"ok": False, "code": "disconnected"}
+    if claims.user_id != who[1]:
+        return {"ok": False, "code": "invalid_token"}
     _expiries[request.sid] = claims.expires_at
     return {"ok": True, "expires_at": claims.expires_at}
 
 
-def _watch_expiry(io: SocketIO, sid: str) -> None:
-    """Warn ahead of the token's expiry; disconnect at it unless refreshed since."""
+def _watch(io: SocketIO, app: Flask, sid: str) -> None:
+    """Warn ahead of the token's expiry and disconnect at it unless refreshed since;
+    meanwhile keep the tab's presence, and the conversations it has open, fresh."""
     warned = None
+    beat = time.monotonic()
     while (expires := _expiries.get(sid)) is not None:
         left = expires - time.time()
         if left <= 0:
             io.emit("auth.expired", {"code": "token_expired"}, to=sid)
-            io.server.disconnect(sid, namespace="/")  # no app context in this thread
+            io.server.disconnect(sid, namespace="/")  # no request context in this thread
             _expiries.pop(sid, None)
             return
         if left <= REFRESH_AHEAD and warned != expires:
             io.emit("auth.expiring", {"expires_at": expires}, to=sid)
             warned = expires
+        if time.monotonic() - beat >= presence.HEARTBEAT:
+            beat = time.monotonic()
+            with app.app_context():
+                _heartbeat(sid)
         io.sleep(min(max(left - REFRESH_AHEAD, 0.5), 5))
 
 
+def _heartbeat(sid: str) -> None:
+    who = _who.get(sid)
+    if who is None:
+        return
+    presence.refresh(who[0], sid)
+    for conversation_id in _viewing.get(sid, ()):
+        redis_client().expire(
+            _VIEWERS.format(account=who[0], conversation=conversation_id), VIEWERS_KEPT
+        )
+
+
 def resync(data: Any) -> dict[str, Any]:
-    """What a room this connection is in pushed after ``after`` (see :mod:`feed`)."""
+    """What this connection's account feed or user feed pushed after ``after`` to rooms
+    it is in (see :func:`realtime.feed.replay`)."""
     if not isinstance(data, dict):
         return {"reload": True}
+    who = _who.get(request.sid)
+    feeds = {account_room(who[0]), user_room(*who)} if who else set()
     room = str(data.get("room", ""))
-    if room not in _io().server.rooms(request.sid):
+    if room not in feeds:
         return {"error": "not_in_room"}
     try:
         after = int(data.get("after", 0))
     except (TypeError, ValueError):
         return {"error": "invalid_after"}
-    return feed.replay(room, epoch=str(data.get("epoch", "")), after=after)
+    within = set(_io().server.rooms(request.sid))
+    return feed.replay(room, epoch=str(data.get("epoch", "")), after=after, within=within)
 
 
 _HANDLERS = {
     "connect": connect,
     "disconnect": gone,
     "typing": typing,
+    "conversation.join": view,
+    "conversation.leave": unview,
+    "conversation.read": read,
+    "presence": report_presence,
     "auth.refresh": refresh,
     "resync": resync,
 }

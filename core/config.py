@@ -115,6 +115,9 @@ class Config:
     #: Let automation webhooks reach private, loopback and link-local addresses (off in
     #: production: a rule must not become a way into the internal network).
     webhook_allow_private: bool = False
+    #: Seconds an agent whose last console tab closed stays online (a reload, a flaky
+    #: network) before presence makes them offline (helpdesk.presence).
+    presence_grace: int = 30
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -151,6 +154,7 @@ class Config:
             "password_reset_ttl": _int(env, "TURUMBA_PASSWORD_RESET_TTL", 3600),
             "password_reset_hourly_limit": _int(env, "TURUMBA_PASSWORD_RESET_HOURLY_LIMIT", 3),
             "webhook_allow_private": _flag(env, "TURUMBA_WEBHOOK_ALLOW_PRIVATE"),
+            "presence_grace": _int(env, "TURUMBA_PRESENCE_GRACE", 30),
         }
         values.update(overrides)
         config = cls(**values)

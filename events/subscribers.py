@@ -17,6 +17,7 @@ from functools import cache
 MODULES: tuple[str, ...] = (
     "api.pushes",
     "helpdesk.assignment",
+    "helpdesk.presence",
     "helpdesk.sla.tracking",
     "helpdesk.snooze",
     "automation.engine",

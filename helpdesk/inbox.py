@@ -118,6 +118,17 @@ def inbox_counts(
     }
 
 
+def tab_counts(session: Session, *, user_id: uuid.UUID, read_all: bool) -> dict[str, Any]:
+    """The counts an unfiltered inbox shows ``user_id`` (conversations still being
+    worked): what the console's tab badges read."""
+    return inbox_counts(
+        session,
+        user_id=user_id,
+        conditions=_filters(statuses=None, channel_id=None, team_id=None, priorities=None),
+        read_all=read_all,
+    )
+
+
 def _items_query(conditions: list[ColumnElement[bool]], unread: Subquery) -> Select:
     latest = (
         select(func.left(Message.body, PREVIEW_LENGTH))

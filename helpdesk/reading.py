@@ -27,10 +27,12 @@ from sqlalchemy import (
     Subquery,
     Uuid,
     and_,
+    column,
     exists,
     func,
     or_,
     select,
+    values,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, Session, backref, mapped_column, relationship
@@ -114,8 +116,9 @@ def mentioned(user_id: uuid.UUID | None) -> ColumnElement[bool]:
     )
 
 
-def _unseen(user_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
-    """Messages unread to ``user_id``, given ``ConversationRead`` outer-joined for them."""
+def _unseen(user_id: uuid.UUID | ColumnElement | None) -> list[ColumnElement[bool]]:
+    """Messages unread to ``user_id`` (an id, or a column of them), given
+    ``ConversationRead`` outer-joined for them."""
     return [
         or_(
             ConversationRead.last_read_at.is_(None),
@@ -125,7 +128,7 @@ def _unseen(user_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
     ]
 
 
-def _read_join(user_id: uuid.UUID | None) -> ColumnElement[bool]:
+def _read_join(user_id: uuid.UUID | ColumnElement | None) -> ColumnElement[bool]:
     return and_(
         ConversationRead.conversation_id == Message.conversation_id,
         ConversationRead.user_id == user_id,
@@ -154,6 +157,26 @@ def unread_count(session: Session, conversation: Conversation, *, user_id: uuid.
         .outerjoin(ConversationRead, _read_join(user_id))
         .where(Message.conversation_id == conversation.id, *_unseen(user_id))
     )
+
+
+def unread_counts_of(
+    session: Session, conversation_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many messages of one conversation are unread to each of ``user_ids``, in one
+    query (users with none unread are left out)."""
+    users = list(dict.fromkeys(user_ids))
+    if not users:
+        return {}
+    readers = values(column("user_id", Uuid), name="readers").data([(u,) for u in users])
+    rows = session.execute(
+        select(readers.c.user_id, func.count())
+        .select_from(readers)
+        .join(Message, Message.conversation_id == conversation_id)
+        .outerjoin(ConversationRead, _read_join(readers.c.user_id))
+        .where(*_unseen(readers.c.user_id))
+        .group_by(readers.c.user_id)
+    )
+    return {user_id: count for user_id, count in rows}
 
 
 def mark_read(

@@ -3,7 +3,11 @@ while, so a client that missed some can ask for them instead of living with a ga
 
 A push is numbered and stored in one step (a Lua script: ``INCR`` the room's counter,
 ``XADD`` the push to the room's capped stream under that number), then handed to the
-Socket.IO message queue, which every web process listens to. The numbers belong to an
+Socket.IO message queue, which every web process listens to. A push may be meant for
+fewer connections than the feed's room (an account's feed carries each conversation's
+pushes to the rooms of those following it): the feed keeps each push's rooms, and a
+replay hands a connection only what was sent to a room it is in, so sequence numbers a
+connection sees increase but may skip what was not for it. The numbers belong to an
 *epoch*, a random id made with the first number: Redis keeps nothing on disk, so after a
 restart the counters start again from 1 under a new epoch, and a client asking for what
 came after its last number in the old epoch is told to reload instead of being handed a
@@ -35,26 +39,33 @@ return {seq, epoch}
 """
 
 
-def publish(room: str, event: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Number ``data`` in ``room``'s feed, keep it, and send it to the room as ``event``;
-    return the envelope sent (``event``, ``seq``, ``epoch``, ``data``)."""
+def publish(
+    room: str, event: str, data: dict[str, Any], *, to: list[str] | None = None
+) -> dict[str, Any]:
+    """Number ``data`` in ``room``'s feed, keep it, and send it as ``event`` to the
+    connections in any of the rooms ``to`` (default: ``room`` itself; a connection in
+    several hears it once); return the envelope sent (``event``, ``seq``, ``epoch``,
+    ``room``, ``data``)."""
     redis = redis_client()
     script = redis.register_script(_NUMBER)
-    body = json.dumps({"event": event, "data": data}, default=str, separators=(",", ":"))
+    audience = to or [room]
+    kept = {"event": event, "data": data, "to": audience}
+    body = json.dumps(kept, default=str, separators=(",", ":"))
     seq, epoch = script(
         keys=[_SEQ.format(room=room), _FEED.format(room=room), _EPOCH],
         args=[body, secrets.token_hex(8), KEPT],
     )
     envelope = {"event": event, "seq": int(seq), "epoch": _text(epoch), "room": room}
     envelope["data"] = json.loads(body)["data"]  # as a replay will hand it out
-    current_app.extensions["socketio"].emit(event, envelope, to=room)
+    current_app.extensions["socketio"].emit(event, envelope, to=audience)
     return envelope
 
 
-def replay(room: str, *, epoch: str, after: int) -> dict[str, Any]:
-    """What ``room`` pushed after ``after`` in ``epoch``: ``{"events": [...]}``, or
-    ``{"reload": true}`` when that cannot be told exactly (another epoch, or pushes
-    already dropped from the feed)."""
+def replay(room: str, *, epoch: str, after: int, within: set[str]) -> dict[str, Any]:
+    """What ``room`` pushed after ``after`` in ``epoch`` to any of the rooms ``within``
+    (those of the connection asking): ``{"events": [...]}``, or ``{"reload": true}`` when
+    that cannot be told exactly (another epoch, or pushes already dropped from the
+    feed)."""
     redis = redis_client()
     current, last = redis.mget(_EPOCH, _SEQ.format(room=room))
     last = int(last or 0)
@@ -68,6 +79,8 @@ def replay(room: str, *, epoch: str, after: int) -> dict[str, Any]:
     events = []
     for entry_id, fields in entries:
         push = json.loads(fields[b"push"])
+        if within.isdisjoint(push.pop("to")):
+            continue
         seq = int(_text(entry_id).split("-")[0])
         events.append({**push, "seq": seq, "epoch": epoch, "room": room})
     return {"events": events}

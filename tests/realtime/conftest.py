@@ -27,7 +27,10 @@ def _free_port() -> int:
 
 
 class WebProcess:
-    def __init__(self, config) -> None:
+    """``gunicorn`` serving the app on a free port; ``environ`` overrides settings
+    (``TURUMBA_ACCESS_TOKEN_TTL="5"``, …)."""
+
+    def __init__(self, config, **environ: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())
@@ -43,6 +46,7 @@ class WebProcess:
             "TURUMBA_PORT": str(self.port),
             "TURUMBA_WEB_PROCESSES": "1",
             "TURUMBA_THREADS": "16",  # a websocket holds a thread while it is open
+            **environ,
         }
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.process = subprocess.Popen(
@@ -92,9 +96,11 @@ class Listener:
         self.client = socketio.Client(reconnection=False)
         self.heard: list[tuple[str, dict]] = []
         self.refusal = None
+        self.dropped = False
         self._arrived = threading.Condition()
         self.client.on("*", self._keep)
         self.client.on("connect_error", self._refused)
+        self.client.on("disconnect", self._dropped)
 
     def _keep(self, event, data=None) -> None:
         with self._arrived:
@@ -105,6 +111,17 @@ class Listener:
         with self._arrived:
             self.refusal = data
             self._arrived.notify_all()
+
+    def _dropped(self, *reason) -> None:
+        with self._arrived:
+            self.dropped = True
+            self._arrived.notify_all()
+
+    def wait_dropped(self, timeout: float = 10) -> None:
+        """Wait until the connection is closed (fails after ``timeout`` seconds)."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: self.dropped, timeout=timeout)
+        assert self.dropped and not self.client.connected
 
     def refused(self, url: str, member, **auth) -> dict:
         """Try to connect; what the server's refusal said (fails if it admitted us)."""
@@ -130,6 +147,13 @@ class Listener:
 
     def named(self, event: str) -> list[dict]:
         return [data for name, data in self.heard if name == event]
+
+    def accounts_heard(self) -> set[str]:
+        """The accounts of everything heard (numbered pushes and plain ones alike)."""
+        return {(data.get("data") or data)["account_id"] for _, data in self.heard}
+
+    def call(self, event: str, data: dict) -> dict:
+        return self.client.call(event, data, timeout=10)
 
     def close(self) -> None:
         if self.client.connected:

@@ -51,7 +51,8 @@ def test_a_message_posted_through_one_process_reaches_a_browser_on_the_other(
     assert push["data"]["conversation"]["id"] == conversation_id
     assert push["data"]["conversation"]["waiting_since"] is not None  # the state now
     time.sleep(0.5)  # long enough for a stray push to arrive
-    assert theirs.heard == []
+    assert theirs.named("message.created") == []
+    assert theirs.accounts_heard() == {other_account.account_id}  # their own presence
 
 
 def test_an_automation_rule_run_by_a_worker_reaches_the_browser(
@@ -74,8 +75,9 @@ def test_an_automation_rule_run_by_a_worker_reaches_the_browser(
     settle()
     updates = ours.wait_for("conversation.updated")
     assert updates[0]["data"]["conversation"]["priority"] == "urgent"
-    seqs = [data["seq"] for _, data in ours.heard]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    for room in {data["room"] for _, data in ours.heard}:  # the account's feed, the user's
+        seqs = [data["seq"] for _, data in ours.heard if data["room"] == room]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
 
 @pytest.mark.parametrize(
@@ -136,14 +138,16 @@ def test_a_reconnecting_client_gets_what_it_missed_or_is_told_to_reload(
     )
 
 
-def test_typing_reaches_the_other_agents_of_the_account_only(
+def test_typing_reaches_the_others_viewing_the_conversation_only(
     client, web, listener, account, agent, other_account
 ):
     channel_id, contact_id = setup_desk(client, account)
     conversation_id = make(client, account, channel_id, contact_id)
     typist = listener().connect(web[0].url, account)
     colleague = listener().connect(web[1].url, agent)
+    elsewhere = listener().connect(web[1].url, agent)  # the same agent, another tab
     stranger = listener().connect(web[1].url, other_account)
+    colleague.call("conversation.join", {"conversation_id": conversation_id})
     typing = {"conversation_id": conversation_id, "on": True}
     assert typist.client.call("typing", typing) == {"ok": True}
     assert typist.client.call("typing", typing) == {"ok": True, "throttled": True}
@@ -158,6 +162,8 @@ def test_typing_reaches_the_other_agents_of_the_account_only(
     assert off["user_id"] == account.user_id
     # A conversation of another account is not one to type in.
     assert stranger.client.call("typing", typing) == {"error": "conversation_not_found"}
+    assert stranger.call("conversation.join", typing) == {"error": "conversation_not_found"}
     time.sleep(0.5)
     assert typist.named("conversation.typing_on") == []  # not echoed to the typist
-    assert stranger.heard == []
+    assert elsewhere.named("conversation.typing_on") == []  # not viewing it
+    assert stranger.accounts_heard() <= {other_account.account_id}
