@@ -22,6 +22,7 @@ from api import (
     me,
     members,
     mfa,
+    notifications,
     passwords,
     replies,
     requests,
@@ -78,6 +79,7 @@ BLUEPRINTS = (
     tags.blp,
     tags.contact_tags,
     automation.blp,
+    notifications.blp,
 )
 
 

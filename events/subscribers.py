@@ -20,6 +20,7 @@ MODULES: tuple[str, ...] = (
     "helpdesk.presence",
     "helpdesk.sla.tracking",
     "helpdesk.snooze",
+    "helpdesk.notifications",
     "automation.engine",
 )
 

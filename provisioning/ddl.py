@@ -21,6 +21,7 @@ import crm.models  # noqa: F401
 import helpdesk.activity
 import helpdesk.assignment
 import helpdesk.models
+import helpdesk.notifications
 import helpdesk.reading
 import helpdesk.replies
 import helpdesk.sla.models
