@@ -31,6 +31,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, g, request
@@ -47,7 +48,7 @@ from helpdesk.channels import channels_worked_by
 from helpdesk.errors import InvalidField
 from helpdesk.models import Conversation, TeamMember
 from helpdesk.reading import mark_read
-from identity.tokens import InvalidToken
+from identity.tokens import AccessClaims, InvalidToken
 from realtime import feed
 from realtime.rooms import (
     account_room,
@@ -74,11 +75,36 @@ SCOPES = ("all", "mine")
 VIEWERS_KEPT = presence.LIFETIME
 _VIEWERS = "turumba:rt:viewers:{account}:{conversation}"
 
-_expiries: dict[str, int] = {}
-#: Each connection's account and user.
-_who: dict[str, tuple[uuid.UUID, uuid.UUID]] = {}
-#: The conversations each connection has open.
-_viewing: dict[str, set[uuid.UUID]] = {}
+
+@dataclass
+class _Connection:
+    account_id: uuid.UUID
+    user_id: uuid.UUID
+    scope: str
+    #: The access token it was admitted (or last refreshed) with, and when that expires.
+    token: str
+    expires_at: int
+    #: The conversations it has open.
+    viewing: set[uuid.UUID] = field(default_factory=set)
+
+
+#: This process's connections, by their id.
+_connections: dict[str, _Connection] = {}
+
+
+class _Refusal(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class _Admission:
+    account: AccountRecord
+    claims: AccessClaims
+    read_all: bool
+    #: For a ``mine`` scope, the rooms of the teams and channel inboxes the user works.
+    reach: list[str]
 
 
 def init_app(app: Flask, *, redis_url: str) -> None:
@@ -129,6 +155,28 @@ def _reach(account_id: uuid.UUID, user_id: uuid.UUID) -> list[str]:
     ]
 
 
+def _admit(account_id: uuid.UUID, token: str, *, scope: str = "all") -> _Admission:
+    """What the REST API makes of ``token`` in ``account_id`` now (in the context of the
+    socket event asking, or of one made for the check), or the refusal; with the rooms
+    it may follow for a ``mine`` scope."""
+    request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    try:
+        enter_account(account_id)
+        if "conversations:read" not in g.permissions:
+            raise _Refusal("permission_denied", "Your role does not allow the inbox.")
+        claims = token_issuer().verify(token)
+        read_all = "conversations:read_all" in g.permissions
+        reach = _reach(account_id, claims.user_id) if scope == "mine" else []
+        return _Admission(g.account, claims, read_all, reach)
+    except HTTPException as exc:
+        data = getattr(exc, "data", None) or {}
+        raise _Refusal(data.get("code", "refused"), data.get("message", str(exc))) from None
+    except InvalidToken:
+        raise _Refusal("invalid_token", "Use an access token.") from None
+    finally:
+        leave_account()
+
+
 def connect(auth: Any = None) -> None:
     token, account, scope = _credentials(auth)
     if not token:
@@ -139,50 +187,41 @@ def connect(auth: Any = None) -> None:
         raise _refused("account_not_found", "No such account.") from None
     if scope not in SCOPES:
         raise _refused("invalid_scope", "scope is all (every conversation) or mine (your own).")
-    request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     try:
-        enter_account(account_id)
-        if "conversations:read" not in g.permissions:
-            raise _refused("permission_denied", "Your role does not allow the inbox.")
-        claims = token_issuer().verify(token)
-        record, read_all = g.account, "conversations:read_all" in g.permissions
-        rooms = [account_room(account_id), user_room(account_id, claims.user_id)]
-        rooms += [inbox_room(account_id)] if scope == "all" else _reach(account_id, claims.user_id)
-    except HTTPException as exc:
-        data = getattr(exc, "data", None) or {}
-        raise _refused(data.get("code", "refused"), data.get("message", str(exc))) from None
-    except InvalidToken:
-        raise _refused("invalid_token", "Connect with an access token.") from None
-    finally:
-        leave_account()
+        admitted = _admit(account_id, token, scope=scope)
+    except _Refusal as refusal:
+        raise _refused(refusal.code, refusal.message) from None
+    user_id = admitted.claims.user_id
+    rooms = [account_room(account_id), user_room(account_id, user_id)]
+    rooms += [inbox_room(account_id)] if scope == "all" else admitted.reach
     for room in rooms:
         join_room(room)
     sid = request.sid
-    _who[sid] = (account_id, claims.user_id)
-    _expiries[sid] = claims.expires_at
-    presence.arrive(record, sid=sid, user_id=claims.user_id, read_all=read_all)
+    _connections[sid] = _Connection(
+        account_id, user_id, scope, token, expires_at=admitted.claims.expires_at
+    )
+    presence.arrive(admitted.account, sid=sid, user_id=user_id, read_all=admitted.read_all)
     io = _io()
     io.start_background_task(_watch, io, current_app._get_current_object(), sid)
 
 
 def gone(*args: Any) -> None:
     sid = request.sid
-    _expiries.pop(sid, None)
-    who = _who.pop(sid, None)
-    if who is None:
+    connection = _connections.pop(sid, None)
+    if connection is None:
         return
-    for conversation_id in _viewing.pop(sid, set()):
-        _unview(who[0], conversation_id, sid)
-    account = live_account(who[0])
+    for conversation_id in connection.viewing:
+        _unview(connection.account_id, conversation_id, sid)
+    account = live_account(connection.account_id)
     if account is not None:
         presence.leave(account, sid=sid)
 
 
 def _connection() -> tuple[AccountRecord, uuid.UUID] | None:
     """This connection's (live) account and user."""
-    who = _who.get(request.sid)
-    account = live_account(who[0]) if who else None
-    return (account, who[1]) if account else None
+    connection = _connections.get(request.sid)
+    account = live_account(connection.account_id) if connection else None
+    return (account, connection.user_id) if account else None
 
 
 def _conversation_of(data: Any) -> tuple[AccountRecord, uuid.UUID, uuid.UUID] | dict[str, Any]:
@@ -237,7 +276,7 @@ def view(data: Any) -> dict[str, Any]:
         return found
     account, user_id, conversation_id = found
     join_room(conversation_room(account.id, conversation_id))
-    _viewing.setdefault(request.sid, set()).add(conversation_id)
+    _connections[request.sid].viewing.add(conversation_id)
     key = _VIEWERS.format(account=account.id, conversation=conversation_id)
     redis_client().hset(key, request.sid, str(user_id))
     redis_client().expire(key, VIEWERS_KEPT)
@@ -247,14 +286,14 @@ def view(data: Any) -> dict[str, Any]:
 def unview(data: Any) -> dict[str, Any]:
     """``{"conversation_id"}``: this connection closed the conversation."""
     given = data if isinstance(data, dict) else {}
-    who = _who.get(request.sid)
-    open_ones = _viewing.get(request.sid, set())
+    connection = _connections.get(request.sid)
+    open_ones = connection.viewing if connection else set()
     match = [c for c in open_ones if str(c) == str(given.get("conversation_id"))]
-    if who is None or not match:
+    if not match:
         return {"error": "not_viewing"}
     open_ones.discard(match[0])
-    leave_room(conversation_room(who[0], match[0]))
-    _unview(who[0], match[0], request.sid)
+    leave_room(conversation_room(connection.account_id, match[0]))
+    _unview(connection.account_id, match[0], request.sid)
     return {"ok": True}
 
 
@@ -320,52 +359,76 @@ def report_presence(data: Any) -> dict[str, Any]:
 
 
 def refresh(data: Any) -> dict[str, Any]:
-    """A new access token for this connection (the same user's)."""
-    token = data.get("token") if isinstance(data, dict) else None
-    try:
-        claims = token_issuer().verify(str(token or ""))
-    except InvalidToken:
-        return {"ok": False, "code": "invalid_token"}
-    who = _who.get(request.sid)
-    if request.sid not in _expiries or who is None:
+    """``{"token"}``: a new access token for this connection, checked as a connection's
+    is, and of the same user."""
+    token = str((data.get("token") if isinstance(data, dict) else None) or "")
+    connection = _connections.get(request.sid)
+    if connection is None:
         return {"ok": False, "code": "disconnected"}
-    if claims.user_id != who[1]:
-        return {"ok": False, "code": "invalid_token"}
-    _expiries[request.sid] = claims.expires_at
-    return {"ok": True, "expires_at": claims.expires_at}
+    try:
+        admitted = _admit(connection.account_id, token)
+    except _Refusal as refusal:
+        return {"ok": False, "code": refusal.code, "message": refusal.message}
+    if admitted.claims.user_id != connection.user_id:
+        return {"ok": False, "code": "invalid_token", "message": "Not this connection's user."}
+    connection.token, connection.expires_at = token, admitted.claims.expires_at
+    return {"ok": True, "expires_at": connection.expires_at}
 
 
 def _watch(io: SocketIO, app: Flask, sid: str) -> None:
-    """Warn ahead of the token's expiry and disconnect at it unless refreshed since;
-    meanwhile keep the tab's presence, and the conversations it has open, fresh."""
+    """Over the connection's life: warn ahead of its token's expiry and disconnect at it
+    unless refreshed since; every ``socket_recheck`` seconds, check again as a connect
+    does (a revoked session, a removed member, a role without the inbox, a suspended
+    account are disconnected with ``auth.revoked``) and follow the user's teams and
+    inboxes as they change; keep the tab's presence, and what it has open, fresh."""
+    recheck = app.extensions["turumba.config"].socket_recheck
     warned = None
-    beat = time.monotonic()
-    while (expires := _expiries.get(sid)) is not None:
-        left = expires - time.time()
+    checked = beat = time.monotonic()
+    while (connection := _connections.get(sid)) is not None:
+        left = connection.expires_at - time.time()
         if left <= 0:
             io.emit("auth.expired", {"code": "token_expired"}, to=sid)
             io.server.disconnect(sid, namespace="/")  # no request context in this thread
-            _expiries.pop(sid, None)
             return
-        if left <= REFRESH_AHEAD and warned != expires:
-            io.emit("auth.expiring", {"expires_at": expires}, to=sid)
-            warned = expires
+        if left <= REFRESH_AHEAD and warned != connection.expires_at:
+            io.emit("auth.expiring", {"expires_at": connection.expires_at}, to=sid)
+            warned = connection.expires_at
+        if time.monotonic() - checked >= recheck:
+            checked = time.monotonic()
+            with app.test_request_context("/socket.io/"):
+                refusal = _recheck(io, sid, connection)
+            if refusal is not None:
+                revoked = {"code": refusal.code, "message": refusal.message}
+                io.emit("auth.revoked", revoked, to=sid)
+                io.server.disconnect(sid, namespace="/")
+                return
         if time.monotonic() - beat >= presence.HEARTBEAT:
             beat = time.monotonic()
             with app.app_context():
-                _heartbeat(sid)
-        io.sleep(min(max(left - REFRESH_AHEAD, 0.5), 5))
+                _heartbeat(sid, connection)
+        io.sleep(min(max(left - REFRESH_AHEAD, 0.5), 5, recheck))
 
 
-def _heartbeat(sid: str) -> None:
-    who = _who.get(sid)
-    if who is None:
-        return
-    presence.refresh(who[0], sid)
-    for conversation_id in _viewing.get(sid, ()):
-        redis_client().expire(
-            _VIEWERS.format(account=who[0], conversation=conversation_id), VIEWERS_KEPT
-        )
+def _recheck(io: SocketIO, sid: str, connection: _Connection) -> _Refusal | None:
+    try:
+        admitted = _admit(connection.account_id, connection.token, scope=connection.scope)
+    except _Refusal as refusal:
+        return refusal
+    if connection.scope == "mine":
+        now = set(admitted.reach)
+        was = {room for room in io.server.rooms(sid) if room.startswith(("team:", "channel:"))}
+        for room in now - was:
+            io.server.enter_room(sid, room)
+        for room in was - now:
+            io.server.leave_room(sid, room)
+    return None
+
+
+def _heartbeat(sid: str, connection: _Connection) -> None:
+    presence.refresh(connection.account_id, sid)
+    for conversation_id in connection.viewing:
+        key = _VIEWERS.format(account=connection.account_id, conversation=conversation_id)
+        redis_client().expire(key, VIEWERS_KEPT)
 
 
 def resync(data: Any) -> dict[str, Any]:
@@ -373,8 +436,12 @@ def resync(data: Any) -> dict[str, Any]:
     it is in (see :func:`realtime.feed.replay`)."""
     if not isinstance(data, dict):
         return {"reload": True}
-    who = _who.get(request.sid)
-    feeds = {account_room(who[0]), user_room(*who)} if who else set()
+    connection = _connections.get(request.sid)
+    feeds = (
+        {account_room(connection.account_id), user_room(connection.account_id, connection.user_id)}
+        if connection
+        else set()
+    )
     room = str(data.get("room", ""))
     if room not in feeds:
         return {"error": "not_in_room"}

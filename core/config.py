@@ -118,6 +118,9 @@ class Config:
     #: Seconds an agent whose last console tab closed stays online (a reload, a flaky
     #: network) before presence makes them offline (helpdesk.presence).
     presence_grace: int = 30
+    #: Seconds between the checks an open socket gets again (api.sockets): a revoked
+    #: session or a removed member is disconnected within this.
+    socket_recheck: int = 30
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -155,6 +158,7 @@ class Config:
             "password_reset_hourly_limit": _int(env, "TURUMBA_PASSWORD_RESET_HOURLY_LIMIT", 3),
             "webhook_allow_private": _flag(env, "TURUMBA_WEBHOOK_ALLOW_PRIVATE"),
             "presence_grace": _int(env, "TURUMBA_PRESENCE_GRACE", 30),
+            "socket_recheck": _int(env, "TURUMBA_SOCKET_RECHECK", 30),
         }
         values.update(overrides)
         config = cls(**values)
