@@ -56,6 +56,18 @@ _CONVERSATION_EVENTS = {
     names.CONVERSATION_READ: "conversation.read",
     names.TAG_ADDED: "conversation.updated",
     names.TAG_REMOVED: "conversation.updated",
+    names.CONVERSATION_MERGED: "conversation.merged",
+    names.CONVERSATION_SPLIT: "conversation.split",
+    names.SLA_WARNING: "conversation.sla_warning",
+    names.SLA_BREACHED: "conversation.sla_breached",
+}
+#: Events whose push also carries what the event says beyond the state (``details``):
+#: which conversations were merged or split, which SLA target is at risk or missed.
+_DETAILED = {
+    names.CONVERSATION_MERGED,
+    names.CONVERSATION_SPLIT,
+    names.SLA_WARNING,
+    names.SLA_BREACHED,
 }
 _MESSAGE_EVENTS = {
     names.MESSAGE_CREATED: "message.created",
@@ -108,12 +120,16 @@ def pushes_of(session, event: Event) -> list[Push]:
         data = {"conversation": ConversationOut().dump(conversation)}
         if event.name == names.CONVERSATION_READ:
             data["reader_id"] = str(event.actor_id) if event.actor_id else None
+        if event.name in _DETAILED:
+            data["details"] = event.payload
         rooms = followers(event.account_id, conversation, event.payload)
         found = [(_CONVERSATION_EVENTS[event.name], data, rooms)]
         if event.name == names.CONVERSATION_UPDATED and "team_id" in event.payload:
             found.append(("team.changed", data, rooms))
         return found
     everyone = [account_room(event.account_id)]
+    if event.name == names.CONTACT_DELETED:
+        return [("contact.deleted", {"contact_id": str(event.subject_id)}, everyone)]
     if event.name in _CONTACT_EVENTS:
         contact = session.get(Contact, event.subject_id)
         data = {"contact": ContactOut().dump(contact)} if contact else None
@@ -190,6 +206,7 @@ def push_unread(event: Event) -> None:
 
 for _name in (*_CONVERSATION_EVENTS, *_MESSAGE_EVENTS, *_CONTACT_EVENTS):
     register(_name, push, key="api.pushes.push")
-register(names.AGENT_AVAILABILITY_CHANGED, push, key="api.pushes.push")
+for _name in (names.AGENT_AVAILABILITY_CHANGED, names.CONTACT_DELETED):
+    register(_name, push, key="api.pushes.push")
 for _name in (names.MESSAGE_CREATED, names.CONVERSATION_READ, names.CONVERSATION_ASSIGNED):
     register(_name, push_unread, key="api.pushes.push_unread")

@@ -14,6 +14,7 @@ import pytest
 from tests.api.test_automation_engine import rule
 from tests.api.test_conversations import setup_desk
 from tests.api.test_inbox import make
+from tests.api.test_merge_split import merge
 
 
 def post(url: str, member, path: str, body: dict) -> dict:
@@ -167,3 +168,30 @@ def test_typing_reaches_the_others_viewing_the_conversation_only(
     assert typist.named("conversation.typing_on") == []  # not echoed to the typist
     assert elsewhere.named("conversation.typing_on") == []  # not viewing it
     assert stranger.accounts_heard() <= {other_account.account_id}
+
+
+def test_merges_and_deleted_contacts_are_pushed_with_what_happened(
+    client, settle, web, listener, account
+):
+    channel_id, contact_id = setup_desk(client, account)
+    target = make(client, account, channel_id, contact_id)
+    source = make(client, account, channel_id, contact_id)
+    ours = listener().connect(web[0].url, account)
+    merged = merge(client, account, {"id": target}, source)
+    assert merged.status_code == 200, merged.json
+    settle()
+    sides = ours.wait_for("conversation.merged", count=2)
+    assert {push["data"]["conversation"]["id"] for push in sides} == {source, target}
+    for push in sides:
+        assert push["data"]["details"]["source_id"] == source
+        assert push["data"]["details"]["target_id"] == target
+    (loser,) = [p for p in sides if p["data"]["conversation"]["id"] == source]
+    assert loser["data"]["conversation"]["status"] == "closed"  # the state now
+    other = client.post(
+        account.url("/contacts"), json={"name": "Ada"}, headers=account.headers
+    ).json["id"]
+    deleted = client.delete(account.url(f"/contacts/{other}"), headers=account.headers)
+    assert deleted.status_code == 204, deleted.json
+    settle()
+    (gone,) = ours.wait_for("contact.deleted")
+    assert gone["data"] == {"account_id": account.account_id, "contact_id": other}
