@@ -34,6 +34,7 @@ from api import (
     tags,
     teams,
     verification,
+    widget,
 )
 from api.base import Api
 from core.config import Config
@@ -80,6 +81,8 @@ BLUEPRINTS = (
     tags.contact_tags,
     automation.blp,
     notifications.blp,
+    widget.sessions,
+    widget.blp,
 )
 
 

@@ -28,17 +28,22 @@ it is connected to.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
+from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from api import widget_sockets
 from api.auth import enter_account, leave_account, token_issuer
 from audit.service import Actor
 from core.redis import redis_client
@@ -50,6 +55,7 @@ from helpdesk.models import Conversation, TeamMember
 from helpdesk.reading import mark_read
 from identity.tokens import AccessClaims, InvalidToken
 from realtime import feed
+from realtime.queue import Queue
 from realtime.rooms import (
     account_room,
     channel_room,
@@ -61,6 +67,8 @@ from realtime.rooms import (
 from tenants.db import db
 from tenants.registry import AccountRecord, live_account
 from tenants.session import tenant_session
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "turumba-socketio"
 #: Seconds before a token's expiry when the client is asked for a new one.
@@ -118,13 +126,13 @@ def init_app(app: Flask, *, redis_url: str) -> None:
     on_gevent = monkey is not None and monkey.is_module_patched("socket")
     io = SocketIO(
         app,
-        message_queue=redis_url,
-        channel=CHANNEL,
+        client_manager=Queue(redis_url, channel=CHANNEL),
         async_mode="gevent" if on_gevent else "threading",
         cors_allowed_origins=None,  # the console is served by the same origin
     )
     for name, handler in _HANDLERS.items():
         io.on_event(name, handler)
+    widget_sockets.init_namespace(io)
 
 
 def _io() -> SocketIO:
@@ -242,7 +250,7 @@ def _conversation_of(data: Any) -> tuple[AccountRecord, uuid.UUID, uuid.UUID] | 
     return account, user_id, conversation_id
 
 
-def typing(data: Any) -> dict[str, Any]:
+def typing(data: Any = None) -> dict[str, Any]:
     """``{"conversation_id", "on": true|false}``: the others who have the conversation
     open hear ``conversation.typing_on`` / ``_off``; starting to type is announced at most
     every :data:`TYPING_EVERY` seconds per conversation (stopping always is). Not numbered
@@ -268,7 +276,7 @@ def typing(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-def view(data: Any) -> dict[str, Any]:
+def view(data: Any = None) -> dict[str, Any]:
     """``{"conversation_id"}``: this connection has the conversation open. It hears who
     else does (``conversation.viewers``, also answered here) and their typing."""
     found = _conversation_of(data)
@@ -283,7 +291,7 @@ def view(data: Any) -> dict[str, Any]:
     return {"ok": True, "viewers": _announce_viewers(account.id, conversation_id)}
 
 
-def unview(data: Any) -> dict[str, Any]:
+def unview(data: Any = None) -> dict[str, Any]:
     """``{"conversation_id"}``: this connection closed the conversation."""
     given = data if isinstance(data, dict) else {}
     connection = _connections.get(request.sid)
@@ -314,7 +322,7 @@ def _announce_viewers(account_id: uuid.UUID, conversation_id: uuid.UUID) -> list
     return viewers
 
 
-def read(data: Any) -> dict[str, Any]:
+def read(data: Any = None) -> dict[str, Any]:
     """``{"conversation_id", "up_to_message_id"?}``: mark the conversation read, as
     ``POST …/conversations/{id}/read`` does; the reader's other tabs hear the new counts."""
     found = _conversation_of(data)
@@ -346,7 +354,7 @@ def read(data: Any) -> dict[str, Any]:
     }
 
 
-def report_presence(data: Any) -> dict[str, Any]:
+def report_presence(data: Any = None) -> dict[str, Any]:
     """``{"status": "online" | "away"}``: what this tab says of its agent (the console
     reports ``away`` when left idle); the agent's status across their tabs is answered."""
     status = data.get("status") if isinstance(data, dict) else None
@@ -358,7 +366,7 @@ def report_presence(data: Any) -> dict[str, Any]:
     return {"ok": True, "status": presence.report(found[0], sid=request.sid, status=status)}
 
 
-def refresh(data: Any) -> dict[str, Any]:
+def refresh(data: Any = None) -> dict[str, Any]:
     """``{"token"}``: a new access token for this connection, checked as a connection's
     is, and of the same user."""
     token = str((data.get("token") if isinstance(data, dict) else None) or "")
@@ -396,7 +404,7 @@ def _watch(io: SocketIO, app: Flask, sid: str) -> None:
         if time.monotonic() - checked >= recheck:
             checked = time.monotonic()
             with app.test_request_context("/socket.io/"):
-                refusal = _recheck(io, sid, connection)
+                refusal = _unless_down(_recheck, io, sid, connection)
             if refusal is not None:
                 revoked = {"code": refusal.code, "message": refusal.message}
                 io.emit("auth.revoked", revoked, to=sid)
@@ -405,8 +413,18 @@ def _watch(io: SocketIO, app: Flask, sid: str) -> None:
         if time.monotonic() - beat >= presence.HEARTBEAT:
             beat = time.monotonic()
             with app.app_context():
-                _heartbeat(sid, connection)
+                _unless_down(_heartbeat, sid, connection)
         io.sleep(min(max(left - REFRESH_AHEAD, 0.5), 5, recheck))
+
+
+def _unless_down(check: Callable[..., Any], *args: Any) -> Any:
+    """``check(*args)``, unless Redis or PostgreSQL is out of reach: then the connection
+    is left as it is until the next round (a watch that died would never expire it)."""
+    try:
+        return check(*args)
+    except (RedisError, SQLAlchemyError) as exc:
+        log.warning("a socket's checks failed (%s); again next round", exc)
+        return None
 
 
 def _recheck(io: SocketIO, sid: str, connection: _Connection) -> _Refusal | None:
@@ -431,7 +449,7 @@ def _heartbeat(sid: str, connection: _Connection) -> None:
         redis_client().expire(key, VIEWERS_KEPT)
 
 
-def resync(data: Any) -> dict[str, Any]:
+def resync(data: Any = None) -> dict[str, Any]:
     """What this connection's account feed or user feed pushed after ``after`` to rooms
     it is in (see :func:`realtime.feed.replay`)."""
     if not isinstance(data, dict):

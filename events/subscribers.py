@@ -16,6 +16,7 @@ from functools import cache
 #: the SLA deadlines the time-based rules count to).
 MODULES: tuple[str, ...] = (
     "api.pushes",
+    "api.widget_pushes",
     "helpdesk.assignment",
     "helpdesk.presence",
     "helpdesk.sla.tracking",

@@ -314,21 +314,30 @@ def list_messages(
     before: uuid.UUID | None = None,
     after: uuid.UUID | None = None,
     limit: int = 50,
+    notes: bool = True,
 ) -> tuple[list[Message], bool]:
     """Oldest first, at most ``limit``; ``has_more`` says whether more lie beyond.
 
     Without a cursor: the newest page. ``before``: the page just older than that message;
     ``after``: the page just newer. A cursor from another conversation is refused.
+    ``notes=False`` (what a contact sees) leaves private notes out, and refuses a cursor
+    naming one as it refuses another conversation's message.
     """
     if before is not None and after is not None:
         raise InvalidField("before", "use before or after, not both")
     key = tuple_(Message.created_at, Message.id)
     query = select(Message).where(Message.conversation_id == conversation.id)
+    if not notes:
+        query = query.where(Message.private.is_(False))
     for field, cursor_id in (("before", before), ("after", after)):
         if cursor_id is None:
             continue
         cursor = session.get(Message, cursor_id)
-        if cursor is None or cursor.conversation_id != conversation.id:
+        if (
+            cursor is None
+            or cursor.conversation_id != conversation.id
+            or (cursor.private and not notes)
+        ):
             raise InvalidField(field, "no such message in this conversation")
         bound = tuple_(cursor.created_at, cursor.id)
         query = query.where(key < bound if field == "before" else key > bound)

@@ -1,4 +1,5 @@
-"""Short-lived RS256 access tokens, the MFA step token, and the published key set.
+"""Short-lived RS256 access tokens, the MFA step token, widget tokens, and the published
+key set.
 
 The private key comes from configuration; the public half is derived from it so the
 verifying side can never drift from the signing side. Every token names its key in the
@@ -9,6 +10,10 @@ are published as a JWKS document (``/.well-known/jwks.json``).
 
 ``iat`` carries milliseconds, so a token issued a moment after a password change is told
 apart from one issued a moment before it.
+
+Each kind of token has its own audience and ``typ``: an access token is never taken for
+an MFA step token or a widget token (a contact's, for the in-app chat widget), nor the
+reverse.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 AUDIENCE = "turumba-api"
 MFA_AUDIENCE = "turumba-mfa"
+WIDGET_AUDIENCE = "turumba-widget"
+#: Seconds a widget token stays valid: a visitor's chat survives a month of page loads.
+WIDGET_TOKEN_TTL = 30 * 24 * 3600
 ALGORITHM = "RS256"
 #: Verified access tokens a process remembers (a few hundred bytes each).
 VERIFIED_CACHE_SIZE = 10_000
@@ -48,6 +56,18 @@ class AccessClaims:
 @dataclass(frozen=True)
 class MfaClaims:
     user_id: uuid.UUID
+    token_id: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class WidgetClaims:
+    """A chat widget's visitor: one contact, talking through one in-app channel of one
+    account."""
+
+    account_id: uuid.UUID
+    channel_id: uuid.UUID
+    contact_id: uuid.UUID
     token_id: str
     expires_at: int
 
@@ -156,6 +176,45 @@ class TokenIssuer:
         try:
             return MfaClaims(uuid.UUID(claims["sub"]), claims["jti"], claims["exp"])
         except (TypeError, ValueError) as exc:
+            raise InvalidToken(str(exc)) from exc
+
+    # -- widget tokens ----------------------------------------------------------------
+
+    def issue_widget(
+        self,
+        *,
+        account_id: uuid.UUID,
+        channel_id: uuid.UUID,
+        contact_id: uuid.UUID,
+        ttl: int = WIDGET_TOKEN_TTL,
+    ) -> tuple[str, int]:
+        """A token naming the contact behind a chat widget, its account and channel;
+        with the second it expires at."""
+        now = int(time.time())
+        claims = {
+            "sub": str(contact_id),
+            "acc": str(account_id),
+            "chn": str(channel_id),
+            "iss": self.issuer,
+            "aud": WIDGET_AUDIENCE,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+            "typ": "widget",
+        }
+        return self._sign(claims), now + ttl
+
+    def verify_widget(self, token: str) -> WidgetClaims:
+        claims = self._decode(token, WIDGET_AUDIENCE, "widget")
+        try:
+            return WidgetClaims(
+                account_id=uuid.UUID(claims["acc"]),
+                channel_id=uuid.UUID(claims["chn"]),
+                contact_id=uuid.UUID(claims["sub"]),
+                token_id=claims["jti"],
+                expires_at=claims["exp"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
             raise InvalidToken(str(exc)) from exc
 
     # -- keys ---------------------------------------------------------------------------

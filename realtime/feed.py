@@ -40,12 +40,18 @@ return {seq, epoch}
 
 
 def publish(
-    room: str, event: str, data: dict[str, Any], *, to: list[str] | None = None
+    room: str,
+    event: str,
+    data: dict[str, Any],
+    *,
+    to: list[str] | None = None,
+    namespace: str = "/",
 ) -> dict[str, Any]:
     """Number ``data`` in ``room``'s feed, keep it, and send it as ``event`` to the
     connections in any of the rooms ``to`` (default: ``room`` itself; a connection in
-    several hears it once); return the envelope sent (``event``, ``seq``, ``epoch``,
-    ``room``, ``data``)."""
+    several hears it once) of the Socket.IO ``namespace`` (the agents' by default, or
+    ``/widget``: room names differ between them, so their feeds never mix); return the
+    envelope sent (``event``, ``seq``, ``epoch``, ``room``, ``data``)."""
     redis = redis_client()
     script = redis.register_script(_NUMBER)
     audience = to or [room]
@@ -57,25 +63,26 @@ def publish(
     )
     envelope = {"event": event, "seq": int(seq), "epoch": _text(epoch), "room": room}
     envelope["data"] = json.loads(body)["data"]  # as a replay will hand it out
-    current_app.extensions["socketio"].emit(event, envelope, to=audience)
+    current_app.extensions["socketio"].emit(event, envelope, to=audience, namespace=namespace)
     return envelope
 
 
 def replay(room: str, *, epoch: str, after: int, within: set[str]) -> dict[str, Any]:
     """What ``room`` pushed after ``after`` in ``epoch`` to any of the rooms ``within``
-    (those of the connection asking): ``{"events": [...]}``, or ``{"reload": true}`` when
-    that cannot be told exactly (another epoch, or pushes already dropped from the
-    feed)."""
+    (those of the connection asking): ``{"events": [...]}``, or, when that cannot be told
+    exactly (another epoch, or pushes already dropped from the feed), ``{"reload": true,
+    "epoch", "after"}``: reload the state, then carry on from that epoch and number."""
     redis = redis_client()
     current, last = redis.mget(_EPOCH, _SEQ.format(room=room))
     last = int(last or 0)
+    reload = {"reload": True, "epoch": _text(current), "after": last}
     if _text(current) != epoch or after > last:
-        return {"reload": True}
+        return reload
     if after == last:
         return {"events": []}
     entries = redis.xrange(_FEED.format(room=room), min=f"{after + 1}-1", max="+")
     if not entries or int(_text(entries[0][0]).split("-")[0]) != after + 1:
-        return {"reload": True}  # the oldest missed one is gone
+        return reload  # the oldest missed one is gone
     events = []
     for entry_id, fields in entries:
         push = json.loads(fields[b"push"])

@@ -12,6 +12,9 @@ import uuid
 
 Id = uuid.UUID | str
 
+#: The Socket.IO namespace of contacts' chat widgets (agents use the default, ``/``).
+WIDGET_NAMESPACE = "/widget"
+
 
 def account_room(account_id: Id) -> str:
     """Every connection to the account: what concerns all of its agents (presence,
@@ -44,3 +47,9 @@ def team_room(account_id: Id, team_id: Id) -> str:
 def conversation_room(account_id: Id, conversation_id: Id) -> str:
     """The agents who have one conversation open: typing and who else is viewing."""
     return f"conversation:{account_id}:{conversation_id}"
+
+
+def contact_room(account_id: Id, contact_id: Id) -> str:
+    """One contact's chat widgets (namespace ``/widget``): what they may see of their
+    own conversations in in-app channels. Also the name of the contact's feed."""
+    return f"contact:{account_id}:{contact_id}"

@@ -18,6 +18,9 @@ PUBLIC |= {  # sessions: the refresh / MFA-step token is the credential; publish
     ("/.well-known/jwks.json", "get"),
 }
 PUBLIC |= {("/v1/invitations/accept", "post")}  # the emailed token; a bearer is optional
+PUBLIC |= {  # a chat widget's visitor opens a session with no log-in
+    ("/v1/widget/accounts/{account_id}/channels/{channel_id}/sessions", "post"),
+}
 PUBLIC_PREFIXES = ("/health",)
 BODY_METHODS = {"post", "put", "patch"}
 UNDOCUMENTED_ENDPOINTS = ("static", "api-docs.", "docs_assets.")

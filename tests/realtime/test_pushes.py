@@ -129,7 +129,9 @@ def test_a_reconnecting_client_gets_what_it_missed_or_is_told_to_reload(
     assert priorities == ["medium", "high"]
     assert [e["seq"] for e in missed["events"]] == [seen["seq"] + 1, seen["seq"] + 2]
     assert again.client.call("resync", {"room": room, "epoch": "another", "after": 1}) == {
-        "reload": True
+        "reload": True,
+        "epoch": epoch,  # where to carry on from, once reloaded
+        "after": seen["seq"] + 2,
     }
     assert (
         again.client.call("resync", {"room": "account:elsewhere", "epoch": epoch, "after": 0})[
