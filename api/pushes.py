@@ -45,8 +45,6 @@ from realtime.rooms import (
     team_room,
     user_room,
 )
-from tenants.registry import live_account
-from tenants.session import tenant_session
 
 _CONVERSATION_EVENTS = {
     names.CONVERSATION_CREATED: "conversation.created",
@@ -141,16 +139,13 @@ def pushes_of(session, event: Event) -> list[Push]:
     return []
 
 
-def push(event: Event) -> None:
-    account = live_account(event.account_id)
-    if account is None:
-        return
-    with tenant_session(account) as session:
-        found = pushes_of(session, event)
-    for name, data, rooms in found:
-        feed.publish(
-            account_room(account.id), name, {"account_id": str(account.id), **data}, to=rooms
-        )
+def account_pushes(session, event: Event) -> list[feed.Push]:
+    """:func:`pushes_of`, numbered in the account's feed."""
+    account = str(event.account_id)
+    return [
+        feed.Push(account_room(account), name, {"account_id": account, **data}, to=rooms)
+        for name, data, rooms in pushes_of(session, event)
+    ]
 
 
 def _counted_for(session, event: Event, connected: dict[uuid.UUID, bool]) -> set[uuid.UUID]:
@@ -170,8 +165,9 @@ def _counted_for(session, event: Event, connected: dict[uuid.UUID, bool]) -> set
     return {user_id for user_id, count in unread.items() if count == 1} | (mentioned & others)
 
 
-def unread_pushes(session, event: Event) -> list[tuple[uuid.UUID, dict[str, Any]]]:
-    """``(agent, data)`` for each agent whose counts to push, from the state now."""
+def unread_pushes(session, event: Event) -> list[feed.Push]:
+    """``unread.updated`` for each agent whose counts to push, from the state now, in the
+    agent's own feed."""
     connected: dict[uuid.UUID, bool] = {}
     for tab in presence.tabs(event.account_id):
         connected[tab.user_id] = connected.get(tab.user_id, False) or tab.read_all
@@ -181,9 +177,11 @@ def unread_pushes(session, event: Event) -> list[tuple[uuid.UUID, dict[str, Any]
         return []
     counts = unread_counts_of(session, conversation_id, agents)
     return [
-        (
-            user_id,
+        feed.Push(
+            user_room(event.account_id, user_id),
+            "unread.updated",
             {
+                "account_id": str(event.account_id),
                 "conversation_id": str(conversation_id),
                 "unread_count": counts.get(user_id, 0),
                 "inbox": tab_counts(session, user_id=user_id, read_all=connected[user_id]),
@@ -193,20 +191,15 @@ def unread_pushes(session, event: Event) -> list[tuple[uuid.UUID, dict[str, Any]
     ]
 
 
-def push_unread(event: Event) -> None:
-    account = live_account(event.account_id)
-    if account is None:
-        return
-    with tenant_session(account) as session:
-        found = unread_pushes(session, event)
-    for user_id, data in found:
-        room = user_room(account.id, user_id)
-        feed.publish(room, "unread.updated", {"account_id": str(account.id), **data})
-
-
-for _name in (*_CONVERSATION_EVENTS, *_MESSAGE_EVENTS, *_CONTACT_EVENTS):
+push = feed.consumer(account_pushes)
+for _name in (
+    *_CONVERSATION_EVENTS,
+    *_MESSAGE_EVENTS,
+    *_CONTACT_EVENTS,
+    names.AGENT_AVAILABILITY_CHANGED,
+    names.CONTACT_DELETED,
+):
     register(_name, push, key="api.pushes.push")
-for _name in (names.AGENT_AVAILABILITY_CHANGED, names.CONTACT_DELETED):
-    register(_name, push, key="api.pushes.push")
+push_unread = feed.consumer(unread_pushes)
 for _name in (names.MESSAGE_CREATED, names.CONVERSATION_READ, names.CONVERSATION_ASSIGNED):
     register(_name, push_unread, key="api.pushes.push_unread")

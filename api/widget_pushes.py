@@ -27,8 +27,6 @@ from helpdesk.widget import (
 )
 from realtime import feed
 from realtime.rooms import WIDGET_NAMESPACE, contact_room
-from tenants.registry import live_account
-from tenants.session import tenant_session
 
 _MESSAGE_EVENTS = {
     names.MESSAGE_CREATED: "message.created",
@@ -76,17 +74,17 @@ def widget_pushes_of(session, event: Event) -> list[Push]:
     return []
 
 
-def push(event: Event) -> None:
-    account = live_account(event.account_id)
-    if account is None:
-        return
-    with tenant_session(account) as session:
-        found = widget_pushes_of(session, event)
-    for name, data, contact_id in found:
-        room = contact_room(account.id, contact_id)
-        feed.publish(room, name, data, namespace=WIDGET_NAMESPACE)
+def contact_pushes(session, event: Event) -> list[feed.Push]:
+    """:func:`widget_pushes_of`, numbered in each contact's feed."""
+    return [
+        feed.Push(
+            contact_room(event.account_id, contact_id), name, data, namespace=WIDGET_NAMESPACE
+        )
+        for name, data, contact_id in widget_pushes_of(session, event)
+    ]
 
 
+push = feed.consumer(contact_pushes)
 for _name in (
     *_MESSAGE_EVENTS,
     names.CONVERSATION_CREATED,

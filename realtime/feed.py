@@ -18,11 +18,17 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from core.redis import redis_client
+from events.consumers import Event
+from tenants.registry import live_account
+from tenants.session import tenant_session
 
 #: Pushes each room keeps for replay (``XADD … MAXLEN ~``).
 KEPT = 1000
@@ -91,6 +97,34 @@ def replay(room: str, *, epoch: str, after: int, within: set[str]) -> dict[str, 
         seq = int(_text(entry_id).split("-")[0])
         events.append({**push, "seq": seq, "epoch": epoch, "room": room})
     return {"events": events}
+
+
+@dataclass(frozen=True)
+class Push:
+    """One :func:`publish` to make."""
+
+    room: str
+    event: str
+    data: dict[str, Any]
+    to: list[str] | None = None
+    namespace: str = "/"
+
+
+def consumer(pushes_of: Callable[[Session, Event], list[Push]]) -> Callable[[Event], None]:
+    """An event consumer publishing what ``pushes_of`` makes of an event in its account's
+    session (read as it is now), once that session is closed."""
+
+    def push(event: Event) -> None:
+        account = live_account(event.account_id)
+        if account is None:
+            return
+        with tenant_session(account) as session:
+            found = pushes_of(session, event)
+        for one in found:
+            publish(one.room, one.event, one.data, to=one.to, namespace=one.namespace)
+
+    push.__module__ = pushes_of.__module__  # it runs where that module's consumers run
+    return push
 
 
 def _text(value: bytes | str | None) -> str | None:
