@@ -145,13 +145,6 @@ class Listener:
         assert len(found) >= count, f"heard {[e for e, _ in self.heard]}"
         return found[:count]
 
-    def heard_after(self, count: int, timeout: float = 10) -> list[tuple[str, dict]]:
-        """What was heard after the first ``count`` things (waits up to ``timeout``
-        seconds for anything; empty if nothing came)."""
-        with self._arrived:
-            self._arrived.wait_for(lambda: len(self.heard) > count, timeout=timeout)
-            return self.heard[count:]
-
     def named(self, event: str) -> list[dict]:
         return [data for name, data in self.heard if name == event]
 
