@@ -29,6 +29,7 @@ it is connected to.
 from __future__ import annotations
 
 import logging
+import random
 import sys
 import time
 import uuid
@@ -391,7 +392,8 @@ def _watch(io: SocketIO, app: Flask, sid: str) -> None:
     inboxes as they change; keep the tab's presence, and what it has open, fresh."""
     recheck = app.extensions["turumba.config"].socket_recheck
     warned = None
-    checked = beat = time.monotonic()
+    checked = time.monotonic()
+    beat = checked - random.uniform(0, presence.HEARTBEAT)  # tabs opened together spread out
     while (connection := _connections.get(sid)) is not None:
         left = connection.expires_at - time.time()
         if left <= 0:
