@@ -171,6 +171,8 @@ def unread_pushes(session, event: Event) -> list[feed.Push]:
     connected: dict[uuid.UUID, bool] = {}
     for tab in presence.tabs(event.account_id):
         connected[tab.user_id] = connected.get(tab.user_id, False) or tab.read_all
+    if not connected:
+        return []  # nobody to count for: no query at all
     agents = _counted_for(session, event, connected)
     conversation_id = event.conversation_id
     if not agents or conversation_id is None:

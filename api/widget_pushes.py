@@ -15,6 +15,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+
 from api.widget import WidgetConversationOut, WidgetMessageOut
 from events import names
 from events.consumers import Event, register
@@ -37,41 +39,54 @@ _MESSAGE_EVENTS = {
 Push = tuple[str, dict[str, Any], uuid.UUID]
 
 
-def _widget_conversation(session, conversation_id: uuid.UUID | None) -> Conversation | None:
-    """The conversation if a contact talks in it through an in-app channel."""
-    conversation = session.get(Conversation, conversation_id) if conversation_id else None
-    channel = session.get(Channel, conversation.channel_id) if conversation else None
-    return conversation if channel is not None and channel.type == CHANNEL_TYPE else None
+def _widget_contact(session, conversation_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The contact of the conversation if they talk in it through an in-app channel."""
+    if conversation_id is None:
+        return None
+    return session.scalar(
+        select(Conversation.contact_id)
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .where(Conversation.id == conversation_id, Channel.type == CHANNEL_TYPE)
+    )
+
+
+def _heard(account_id: uuid.UUID, contact_id: uuid.UUID) -> bool:
+    """Whether the contact has a widget open; if not, the push is only counted in their
+    feed (:func:`realtime.feed.skip`): a widget that comes back and asks for what it
+    missed reloads, and nothing is shaped for nobody."""
+    room = contact_room(account_id, contact_id)
+    if feed.listening(room):
+        return True
+    feed.skip(room)
+    return False
 
 
 def widget_pushes_of(session, event: Event) -> list[Push]:
     """The pushes ``event`` makes for a contact's widgets, from the state now."""
-    if event.name in _MESSAGE_EVENTS:
-        if event.payload.get("private"):
-            return []
-        message = session.get(Message, event.subject_id)
-        if message is None or message.private:
-            return []
-        conversation = _widget_conversation(session, message.conversation_id)
-        if conversation is None:
-            return []
-        (view,) = message_views(session, [message])
-        data = {"message": WidgetMessageOut().dump(view)}
-        return [(_MESSAGE_EVENTS[event.name], data, conversation.contact_id)]
-    conversation = _widget_conversation(session, event.conversation_id)
-    if conversation is None:
+    if event.name in _MESSAGE_EVENTS and event.payload.get("private"):
         return []
-    if event.name == names.CONVERSATION_CREATED:
-        (view,) = conversation_views(session, [conversation])
-        data = {"conversation": WidgetConversationOut().dump(view)}
-        return [("conversation.created", data, conversation.contact_id)]
     if event.name == names.CONVERSATION_STATUS_CHANGED:
         before, after = event.payload.get("status") or (None, None)
         if contact_status(before) == contact_status(after):
             return []
-        shown = {"id": str(conversation.id), "status": contact_status(conversation.status)}
-        return [("conversation.status_changed", {"conversation": shown}, conversation.contact_id)]
-    return []
+    contact_id = _widget_contact(session, event.conversation_id)
+    if contact_id is None or not _heard(event.account_id, contact_id):
+        return []
+    if event.name in _MESSAGE_EVENTS:
+        message = session.get(Message, event.subject_id)
+        if message is None or message.private:
+            return []
+        (view,) = message_views(session, [message])
+        return [
+            (_MESSAGE_EVENTS[event.name], {"message": WidgetMessageOut().dump(view)}, contact_id)
+        ]
+    conversation = session.get(Conversation, event.conversation_id)
+    if event.name == names.CONVERSATION_CREATED:
+        (view,) = conversation_views(session, [conversation])
+        data = {"conversation": WidgetConversationOut().dump(view)}
+        return [("conversation.created", data, contact_id)]
+    shown = {"id": str(conversation.id), "status": contact_status(conversation.status)}
+    return [("conversation.status_changed", {"conversation": shown}, contact_id)]
 
 
 def contact_pushes(session, event: Event) -> list[feed.Push]:

@@ -54,7 +54,9 @@ def connect(auth: Any = None) -> None:
         claims, _ = admit(token, account_id=account_id, channel_id=channel_id)
     except Refusal as refusal:
         raise _refused(refusal.code, refusal.message) from None
-    join_room(contact_room(claims.account_id, claims.contact_id))
+    room = contact_room(claims.account_id, claims.contact_id)
+    join_room(room)
+    feed.arrived(room)
     _visitors[request.sid] = claims
 
 
@@ -63,7 +65,9 @@ def _refused(code: str, message: str) -> ConnectionRefusedError:
 
 
 def gone(*args: Any) -> None:
-    _visitors.pop(request.sid, None)
+    claims = _visitors.pop(request.sid, None)
+    if claims is not None:
+        feed.left(contact_room(claims.account_id, claims.contact_id))
 
 
 def resync(data: Any) -> dict[str, Any]:

@@ -61,7 +61,7 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import insert
-from support import bench_app, command, cpu_seconds, environment, process, provision
+from support import bench_app, command, cpu_seconds, environment, process, provision, settle
 
 from audit.service import SYSTEM
 from automation.rules import create_rule
@@ -293,12 +293,7 @@ class System:
 
     def settle(self, timeout: float = 600) -> None:
         """Until nothing is pending, queued or running, three checks in a row."""
-        deadline, quiet = time.monotonic() + timeout, 0
-        while quiet < 3:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the system did not settle")
-            quiet = 0 if self.busy() else quiet + 1
-            time.sleep(0.05)
+        settle(self.busy, timeout)
 
     def cpu(self) -> tuple[float, float, float]:
         """CPU seconds so far: the workers, the relay, the bench database's backends."""

@@ -47,17 +47,13 @@ from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy import func, insert, select
-from support import Server, bench_app, cpu_seconds, provision, serve
+from sqlalchemy import func, select
+from support import Server, add_agents, add_desk, bench_app, cpu_seconds, provision, serve
 
-from crm.models import Contact
 from events import names
 from events.outbox import OutboxEvent
-from helpdesk.models import Channel, Conversation, Message
-from identity.models import User
-from identity.sessions import AuthSession
+from helpdesk.models import Message
 from tenants.db import db, utcnow
-from tenants.models import Membership, Role
 
 TARGET_PEAK = 1000
 TARGET_RATIO = 0.30
@@ -83,51 +79,19 @@ def build_targets(app, accounts: int, per_account: int, batch: int = 50) -> list
     """``accounts`` accounts, each with a member, its token and ``per_account`` conversations."""
     engine = db.engine
     issuer = app.extensions["turumba.tokens"]
-    now = utcnow()
     targets = []
     provisioned = provision(engine, accounts)
     for start in range(0, accounts, batch):
         chunk = provisioned[start : start + batch]
         users = [(uuid.uuid4(), uuid.uuid4()) for _ in chunk]  # (user, auth session)
         with engine.begin() as conn:
-            conn.execute(
-                insert(User.__table__),
-                [
-                    {
-                        "id": user_id,
-                        "email": f"agent-{user_id.hex}@bench.example",
-                        "name": "Agent",
-                        "password_hash": "unused: the bench never logs in",
-                        "email_verified_at": now,
-                    }
-                    for user_id, _ in users
-                ],
-            )
-            conn.execute(
-                insert(Membership.__table__),
-                [
-                    {"account_id": account["id"], "user_id": user_id, "role": Role.AGENT}
-                    for account, (user_id, _) in zip(chunk, users, strict=True)
-                ],
-            )
-            conn.execute(
-                insert(AuthSession.__table__),
-                [{"id": session_id, "user_id": user_id} for user_id, session_id in users],
+            add_agents(
+                conn,
+                [(account["id"], *user) for account, user in zip(chunk, users, strict=True)],
             )
             for account, (user_id, session_id) in zip(chunk, users, strict=True):
                 token, _ = issuer.issue(user_id, session_id=session_id)
-                tenant = conn.execution_options(schema_translate_map={None: account["schema_name"]})
-                channel_id, contact_id = uuid.uuid4(), uuid.uuid4()
-                tenant.execute(insert(Channel).values(id=channel_id, type="in_app", name="Chat"))
-                tenant.execute(insert(Contact).values(id=contact_id, name="Customer"))
-                conversation_ids = [uuid.uuid4() for _ in range(per_account)]
-                tenant.execute(
-                    insert(Conversation),
-                    [
-                        {"id": cid, "channel_id": channel_id, "contact_id": contact_id}
-                        for cid in conversation_ids
-                    ],
-                )
+                conversation_ids = add_desk(conn, account["schema_name"], per_account)
                 targets.extend(
                     Target(account["id"], account["schema_name"], cid, user_id, token)
                     for cid in conversation_ids

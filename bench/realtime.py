@@ -57,19 +57,25 @@ import aiohttp
 import psycopg
 import socketio
 from rq import Worker
-from sqlalchemy import insert
-from support import Server, bench_app, command, cpu_seconds, environment, process, provision, serve
+from support import (
+    Server,
+    add_agents,
+    add_desk,
+    bench_app,
+    command,
+    cpu_seconds,
+    environment,
+    process,
+    provision,
+    serve,
+    settle,
+)
 
 from api.sockets import CHANNEL
 from core.jobs import QUEUES, queue
 from core.redis import redis_client
-from crm.models import Contact
-from helpdesk.models import Channel, Conversation
-from identity.models import User
-from identity.sessions import AuthSession
 from realtime.rooms import account_room
-from tenants.db import db, utcnow
-from tenants.models import Membership, Role
+from tenants.db import db
 
 TARGET_P99_MS = 50
 TARGET_AGENTS = 200
@@ -97,44 +103,9 @@ def build_desk(app, agents: int, conversations: int) -> Desk:
     issuer = app.extensions["turumba.tokens"]
     (account,) = provision(engine, 1)
     people = [(uuid.uuid4(), uuid.uuid4()) for _ in range(agents)]  # (user, auth session)
-    now = utcnow()
     with engine.begin() as conn:
-        conn.execute(
-            insert(User.__table__),
-            [
-                {
-                    "id": user_id,
-                    "email": f"agent-{user_id.hex}@bench.example",
-                    "name": "Agent",
-                    "password_hash": "unused: the bench never logs in",
-                    "email_verified_at": now,
-                }
-                for user_id, _ in people
-            ],
-        )
-        conn.execute(
-            insert(Membership.__table__),
-            [
-                {"account_id": account["id"], "user_id": user_id, "role": Role.AGENT}
-                for user_id, _ in people
-            ],
-        )
-        conn.execute(
-            insert(AuthSession.__table__),
-            [{"id": session_id, "user_id": user_id} for user_id, session_id in people],
-        )
-        tenant = conn.execution_options(schema_translate_map={None: account["schema_name"]})
-        channel_id, contact_id = uuid.uuid4(), uuid.uuid4()
-        tenant.execute(insert(Channel).values(id=channel_id, type="in_app", name="Chat"))
-        tenant.execute(insert(Contact).values(id=contact_id, name="Customer"))
-        conversation_ids = [uuid.uuid4() for _ in range(conversations)]
-        tenant.execute(
-            insert(Conversation),
-            [
-                {"id": cid, "channel_id": channel_id, "contact_id": contact_id}
-                for cid in conversation_ids
-            ],
-        )
+        add_agents(conn, [(account["id"], user_id, session_id) for user_id, session_id in people])
+        conversation_ids = add_desk(conn, account["schema_name"], conversations)
     tokens = [issuer.issue(user_id, session_id=session_id)[0] for user_id, session_id in people]
     return Desk(account["id"], tokens, conversation_ids)
 
@@ -273,12 +244,7 @@ class System:
 
     def settle(self, timeout: float = 120) -> None:
         """Until nothing is pending or queued, three checks in a row."""
-        deadline, quiet = time.monotonic() + timeout, 0
-        while quiet < 3:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the system did not settle")
-            quiet = 0 if self.busy() else quiet + 1
-            time.sleep(0.05)
+        settle(self.busy, timeout)
 
     def web_cpu(self) -> float:
         return cpu_seconds(self.server.workers())
@@ -592,9 +558,15 @@ def report(results: dict[str, list[Level]], args) -> int:
     )
     deliveries = sum(level.deliveries for levels in results.values() for level in levels)
     print(f"checked: {deliveries:,} deliveries, every client heard every change exactly once")
-    print(
+    targets = (
         f"targets: p99 <= {TARGET_P99_MS} ms at {TARGET_AGENTS} agents and {TARGET_RATE} "
         f"changes/s, {TARGET_SOCKETS:,} sockets on one web process: "
+    )
+    if args.quick:  # its levels are not the targets'
+        print(targets + "not judged by a --quick run")
+        return 0
+    print(
+        targets
         + ", ".join(f"{name} {'met' if met else 'MISSED'}" for name, met in verdicts.items())
     )
     return 0 if any(verdicts.values()) else 1

@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +36,15 @@ sys.path.insert(0, str(ROOT))
 from api.app import create_app  # noqa: E402
 from core.config import Config  # noqa: E402
 from core.keys import generate_signing_key  # noqa: E402
+from crm.models import Contact  # noqa: E402
+from helpdesk.models import Channel, Conversation  # noqa: E402
+from identity.models import User  # noqa: E402
+from identity.sessions import AuthSession  # noqa: E402
 from migrations import tenant_head  # noqa: E402
 from provisioning.ddl import tenant_schema_script  # noqa: E402
 from provisioning.fleet import upgrade_public  # noqa: E402
-from tenants.db import db  # noqa: E402
-from tenants.models import Account, AccountStatus  # noqa: E402
+from tenants.db import db, utcnow  # noqa: E402
+from tenants.models import Account, AccountStatus, Membership, Role  # noqa: E402
 from tenants.naming import schema_for  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -115,6 +119,64 @@ def provision(engine, count: int, batch: int = 25) -> list[dict]:
             conn.exec_driver_sql(script)
         accounts.extend(rows)
     return accounts
+
+
+def add_agents(conn, members: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> None:
+    """``(account, user, auth session)``: each user, verified, an agent of the account,
+    with a live session (the bench issues tokens for it and never logs in)."""
+    now = utcnow()
+    conn.execute(
+        insert(User.__table__),
+        [
+            {
+                "id": user_id,
+                "email": f"agent-{user_id.hex}@bench.example",
+                "name": "Agent",
+                "password_hash": "unused: the bench never logs in",
+                "email_verified_at": now,
+            }
+            for _, user_id, _ in members
+        ],
+    )
+    conn.execute(
+        insert(Membership.__table__),
+        [
+            {"account_id": account_id, "user_id": user_id, "role": Role.AGENT}
+            for account_id, user_id, _ in members
+        ],
+    )
+    conn.execute(
+        insert(AuthSession.__table__),
+        [{"id": session_id, "user_id": user_id} for _, user_id, session_id in members],
+    )
+
+
+def add_desk(conn, schema_name: str, conversations: int) -> list[uuid.UUID]:
+    """An in-app channel and a contact in the account's schema, with ``conversations``
+    conversations between them; their ids."""
+    tenant = conn.execution_options(schema_translate_map={None: schema_name})
+    channel_id, contact_id = uuid.uuid4(), uuid.uuid4()
+    tenant.execute(insert(Channel).values(id=channel_id, type="in_app", name="Chat"))
+    tenant.execute(insert(Contact).values(id=contact_id, name="Customer"))
+    conversation_ids = [uuid.uuid4() for _ in range(conversations)]
+    tenant.execute(
+        insert(Conversation),
+        [
+            {"id": cid, "channel_id": channel_id, "contact_id": contact_id}
+            for cid in conversation_ids
+        ],
+    )
+    return conversation_ids
+
+
+def settle(busy: Callable[[], bool], timeout: float) -> None:
+    """Until ``busy()`` says no three checks in a row (fails after ``timeout`` seconds)."""
+    deadline, quiet = time.monotonic() + timeout, 0
+    while quiet < 3:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the system did not settle")
+        quiet = 0 if busy() else quiet + 1
+        time.sleep(0.05)
 
 
 def _free_port() -> int:

@@ -287,7 +287,18 @@ def _preview(message: Message) -> str:
     return body if len(body) <= PREVIEW_LENGTH else body[: PREVIEW_LENGTH - 1] + "…"
 
 
+def _assigned(session: Session, conversation_id: uuid.UUID | None) -> bool:
+    return conversation_id is not None and (
+        session.scalar(select(Conversation.assignee_id).where(Conversation.id == conversation_id))
+        is not None
+    )
+
+
 def _about_message(session: Session, event: Event) -> list[dict[str, Any]]:
+    if event.payload.get("direction") == "inbound" and not _assigned(
+        session, event.conversation_id
+    ):
+        return []  # nobody to tell: the usual inbound message, in one query
     message = session.get(Message, event.subject_id) if event.subject_id else None
     if message is None:
         return []

@@ -35,6 +35,9 @@ KEPT = 1000
 _SEQ = "turumba:rt:seq:{room}"
 _FEED = "turumba:rt:feed:{room}"
 _EPOCH = "turumba:rt:epoch"
+#: How many connections each room counted by :func:`arrived` has (a process that dies
+#: leaves its count too high: its rooms' pushes are made for nobody, never skipped wrongly).
+_LISTENERS = "turumba:rt:listeners"
 #: KEYS: the room's counter, its feed, the epoch; ARGV: the push, the new epoch, KEPT.
 _NUMBER = """
 redis.call('SET', KEYS[3], ARGV[2], 'NX')
@@ -71,6 +74,28 @@ def publish(
     envelope["data"] = json.loads(body)["data"]  # as a replay will hand it out
     current_app.extensions["socketio"].emit(event, envelope, to=audience, namespace=namespace)
     return envelope
+
+
+def skip(room: str) -> None:
+    """Count a push nobody was there to hear without keeping it: a client that comes back
+    and asks for what it missed finds the number but not the push, and is told to reload
+    (cheaper than shaping and storing pushes for a room that is empty)."""
+    redis_client().incr(_SEQ.format(room=room))
+
+
+def listening(room: str) -> bool:
+    """Whether any connection is in ``room`` (see :func:`arrived`)."""
+    return bool(int(redis_client().hget(_LISTENERS, room) or 0) > 0)
+
+
+def arrived(room: str) -> None:
+    """A connection joined ``room`` (for rooms whose pushes are skipped while empty)."""
+    redis_client().hincrby(_LISTENERS, room, 1)
+
+
+def left(room: str) -> None:
+    if redis_client().hincrby(_LISTENERS, room, -1) <= 0:
+        redis_client().hdel(_LISTENERS, room)
 
 
 def replay(room: str, *, epoch: str, after: int, within: set[str]) -> dict[str, Any]:

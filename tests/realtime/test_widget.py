@@ -126,7 +126,9 @@ def test_the_contacts_own_messages_and_new_conversations_reach_their_other_tabs(
     assert message["data"]["message"]["sender"] == {"type": "contact", "name": "Grace"}
 
 
-def test_a_reconnecting_widget_gets_what_it_missed(client, settle, web, widget_listener, account):
+def test_a_widget_that_was_closed_is_told_to_reload_then_carries_on(
+    client, settle, web, widget_listener, account
+):
     channel_id = widget_channel(client, account)
     grace = open_session(client, account, channel_id)
     conversation = start(client, account, channel_id, grace["token"])
@@ -144,8 +146,15 @@ def test_a_reconnecting_widget_gets_what_it_missed(client, settle, web, widget_l
     missed = again.call(
         "resync", {"room": seen["room"], "epoch": seen["epoch"], "after": seen["seq"]}
     )
-    assert [e["data"]["message"]["body"] for e in missed["events"]] == ["Two", "Three"]
-    assert [e["seq"] for e in missed["events"]] == [seen["seq"] + 1, seen["seq"] + 2]
+    # Nobody was listening: the two replies were counted, not kept (the note not even
+    # counted), so the widget reloads the conversation, then carries on from there.
+    assert missed == {"reload": True, "epoch": seen["epoch"], "after": seen["seq"] + 2}
+    agent_says(client, account, conversation["id"], "Four")
+    settle()
+    (four,) = again.wait_for("message.created")
+    assert four["data"]["message"]["body"] == "Four" and four["seq"] == seen["seq"] + 3
+    since = {"room": four["room"], "epoch": four["epoch"], "after": missed["after"]}
+    assert [e["data"]["message"]["body"] for e in again.call("resync", since)["events"]] == ["Four"]
     elsewhere = f"account:{account.account_id}"  # the agents' feed is not the contact's
     assert again.call("resync", {"room": elsewhere, "epoch": seen["epoch"], "after": 0}) == {
         "error": "not_in_room"
