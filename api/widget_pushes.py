@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from api.widget import WidgetConversationOut, WidgetMessageOut
@@ -100,6 +101,20 @@ def contact_pushes(session, event: Event) -> list[feed.Push]:
 
 
 push = feed.consumer(contact_pushes)
+
+
+def end_sessions(event: Event) -> None:
+    """A deleted contact's open widgets hear ``session.ended`` and are put out of their
+    room (in every web process: the queue carries both, in order); their token no longer
+    opens anything either."""
+    room = contact_room(event.account_id, event.subject_id)
+    if feed.listening(room):
+        ended = {"reason": "contact_deleted"}
+        feed.publish(room, "session.ended", ended, namespace=WIDGET_NAMESPACE)
+        current_app.extensions["socketio"].close_room(room, namespace=WIDGET_NAMESPACE)
+
+
+register(names.CONTACT_DELETED, end_sessions, key="api.widget_pushes.end_sessions")
 for _name in (
     *_MESSAGE_EVENTS,
     names.CONVERSATION_CREATED,

@@ -194,3 +194,22 @@ def test_a_widget_token_does_not_open_the_agents_socket(client, web, listener, a
     token = open_session(client, account, channel_id)["token"]
     refusal = listener().refused(web[0].url, account, token=token)
     assert refusal["code"] == "invalid_token"
+
+
+def test_a_deleted_contacts_open_widget_is_told_its_session_ended(
+    client, settle, web, widget_listener, account
+):
+    channel_id = widget_channel(client, account)
+    visitor = open_session(client, account, channel_id)
+    other = open_session(client, account, channel_id)
+    ours = widget_listener().connect(web[0].url, account, channel_id, visitor["token"])
+    theirs = widget_listener().connect(web[1].url, account, channel_id, other["token"])
+    deleted = client.delete(
+        account.url(f"/contacts/{visitor['contact_id']}"), headers=account.headers
+    )
+    assert deleted.status_code == 204, deleted.json
+    settle()
+    (ended,) = ours.wait_for("session.ended")
+    assert ended["data"] == {"reason": "contact_deleted"}
+    time.sleep(0.3)
+    assert theirs.named("session.ended") == []
