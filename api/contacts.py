@@ -11,13 +11,17 @@ from sqlalchemy import select
 
 from api.auth import acting, requires, tenant_blueprint
 from api.base import Schema
+from api.custom_fields import listing_fields, values_in, values_out
 from api.errors import fail
 from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, paginate
 from crm.models import Contact
+from crm.normalise import InvalidValue, account_region, normalise_email, normalise_phone
 from crm.service import (
     ContactConflict,
+    InvalidContact,
     create_contact,
     delete_contact,
+    find_duplicates,
     get_contact,
     update_contact,
 )
@@ -25,7 +29,21 @@ from tenants.db import db
 
 blp = tenant_blueprint("contacts", __name__, "/contacts", description="Contacts (CRM)")
 
-PHONE = ma.validate.Regexp(r"^\+?[0-9][0-9 ().\-]{2,39}$", error="not a phone number")
+
+def valid_email(value: str) -> None:
+    try:
+        normalise_email(value)
+    except InvalidValue as exc:
+        raise ma.ValidationError(str(exc)) from exc
+
+
+def valid_phone(value: str) -> None:
+    """Read as the service will (so every bad field is named in one answer)."""
+    try:
+        normalise_phone(value, region=account_region(db.session))
+    except InvalidValue as exc:
+        raise ma.ValidationError(str(exc)) from exc
+
 
 LISTING = Listing(
     fields={
@@ -43,9 +61,22 @@ LISTING = Listing(
 
 class ContactIn(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    email = ma.fields.Email(allow_none=True, validate=ma.validate.Length(max=320))
-    phone = ma.fields.String(allow_none=True, validate=PHONE)
+    email = ma.fields.String(
+        allow_none=True,
+        validate=[ma.validate.Length(max=320), valid_email],
+        metadata={"description": "Stored lower-cased", "example": "grace@navy.example"},
+    )
+    phone = ma.fields.String(
+        allow_none=True,
+        validate=[ma.validate.Length(max=40), valid_phone],
+        metadata={
+            "description": "Stored in E.164; without + and a country code it is read as a "
+            "number of the account's country (its locale's region, e.g. en-GB)",
+            "example": "+1 (415) 555-0123",
+        },
+    )
     company = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
+    custom_fields = values_in("contact")
 
 
 class ContactOut(Schema):
@@ -54,11 +85,29 @@ class ContactOut(Schema):
     email = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True)
     company = ma.fields.String(allow_none=True)
+    custom_fields = values_out()
     created_at = ma.fields.AwareDateTime(required=True)
     updated_at = ma.fields.AwareDateTime(required=True)
 
 
 ContactPage = page_schema(ContactOut, "ContactPage")
+
+
+class DuplicateArgs(Schema):
+    email = ma.fields.String(validate=ma.validate.Length(max=320))
+    phone = ma.fields.String(validate=ma.validate.Length(max=40))
+    exclude = ma.fields.UUID(metadata={"description": "The contact being edited, left out"})
+
+
+class DuplicateOut(Schema):
+    contact = ma.fields.Nested(ContactOut, required=True)
+    matched_on = ma.fields.List(
+        ma.fields.String(), required=True, metadata={"example": ["email", "phone"]}
+    )
+
+
+class DuplicatesOut(Schema):
+    items = ma.fields.List(ma.fields.Nested(DuplicateOut), required=True)
 
 
 def _conflict(exc: ContactConflict):
@@ -67,7 +116,12 @@ def _conflict(exc: ContactConflict):
         f"contact_{exc.field}_taken",
         f"Another contact already has this {exc.field}.",
         errors={exc.field: ["already used by another contact"]},
+        extra={"duplicate_of": str(exc.duplicate_of)} if exc.duplicate_of else None,
     )
+
+
+def _invalid(exc: InvalidContact):
+    fail(422, "validation_failed", "The request has invalid fields.", errors=exc.errors)
 
 
 def _contact_or_404(contact_id: uuid.UUID) -> Contact:
@@ -84,8 +138,13 @@ class Contacts(MethodView):
     @blp.errors(400)
     @requires("contacts:read")
     def get(self, args):
-        """List contacts with filters, sorting and pagination"""
-        return paginate(db.session, select(Contact), LISTING, args)
+        """List contacts with filters, sorting and pagination
+
+        Custom fields filter and sort as `custom_fields.<key>`
+        (`filter=custom_fields.plan:eq:pro`, `sort=-custom_fields.seats`).
+        """
+        listing = LISTING.with_fields(listing_fields("contact", Contact.custom_fields))
+        return paginate(db.session, select(Contact), listing, args)
 
     @blp.arguments(ContactIn)
     @blp.response(201, ContactOut)
@@ -94,11 +153,31 @@ class Contacts(MethodView):
     def post(self, data):
         """Create a contact"""
         try:
-            contact = create_contact(db.session, **acting(), **data)
+            contact = create_contact(db.session, **acting(), require_fields=True, **data)
         except ContactConflict as exc:
             _conflict(exc)
+        except InvalidContact as exc:
+            _invalid(exc)
         db.session.commit()
         return contact
+
+
+@blp.route("/duplicates")
+class ContactDuplicates(MethodView):
+    @blp.arguments(DuplicateArgs, location="query")
+    @blp.response(200, DuplicatesOut)
+    @requires("contacts:read")
+    def get(self, args):
+        """Contacts that already have this email or phone (typed in any format)
+
+        For a form to warn before saving: the values are normalised as a save would, so
+        `+1 (415) 555-0123` finds the contact stored as `+14155550123`. Without either
+        value the list is empty; one that cannot be read answers 422 naming it.
+        """
+        try:
+            return {"items": find_duplicates(db.session, **args)}
+        except InvalidContact as exc:
+            _invalid(exc)
 
 
 @blp.route("/<uuid:contact_id>")
@@ -120,6 +199,8 @@ class ContactById(MethodView):
             update_contact(db.session, contact, **acting(), **data)
         except ContactConflict as exc:
             _conflict(exc)
+        except InvalidContact as exc:
+            _invalid(exc)
         db.session.commit()
         return contact
 

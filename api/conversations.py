@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from api.auth import acting, requires, tenant_blueprint
 from api.base import Schema
+from api.custom_fields import listing_fields, values_in, values_out
 from api.errors import fail
 from api.helpdesk_errors import fail_for, refusals_answered
 from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, paginate
@@ -76,6 +77,7 @@ class ConversationIn(Schema):
     priority = ma.fields.String(load_default="none", validate=ma.validate.OneOf(PRIORITIES))
     team_id = ma.fields.UUID(allow_none=True)
     assignee_id = ma.fields.UUID(allow_none=True)
+    custom_fields = values_in("conversation")
 
 
 class ConversationListArgs(ListArgs):
@@ -101,6 +103,7 @@ class ConversationPatch(Schema):
             "lists of them"
         },
     )
+    custom_fields = values_in("conversation")
 
 
 class TagRef(Schema):
@@ -127,6 +130,7 @@ class ConversationOut(Schema):
         TagRef, "name", many=True, required=True, metadata={"description": "Sorted by name"}
     )
     custom_attributes = ma.fields.Dict(required=True)
+    custom_fields = values_out()
     merged_into_id = ma.fields.UUID(
         allow_none=True, metadata={"description": "Set once merged into that conversation"}
     )
@@ -305,11 +309,15 @@ class Conversations(MethodView):
     @blp.errors(400)
     @requires("conversations:read")
     def get(self, args):
-        """List conversations with filters, sorting and pagination"""
+        """List conversations with filters, sorting and pagination
+
+        Custom fields filter and sort as `custom_fields.<key>`.
+        """
         query = select(Conversation).options(selectinload(Conversation.tags))
         if args["tag"]:
             query = query.where(Conversation.id.in_(conversations_tagged(args["tag"])))
-        return paginate(db.session, query, LISTING, args)
+        listing = LISTING.with_fields(listing_fields("conversation", Conversation.custom_fields))
+        return paginate(db.session, query, listing, args)
 
     @blp.arguments(ConversationIn)
     @blp.response(201, ConversationOut)
@@ -317,7 +325,7 @@ class Conversations(MethodView):
     def post(self, data):
         """Open a conversation"""
         with refusals_answered():
-            conversation = create_conversation(db.session, **acting(), **data)
+            conversation = create_conversation(db.session, **acting(), require_fields=True, **data)
         db.session.commit()
         return conversation
 
@@ -334,7 +342,7 @@ class ConversationById(MethodView):
     @blp.response(200, ConversationOut)
     @requires("conversations:write")
     def patch(self, data, conversation_id):
-        """Change subject, priority, team, custom attributes, or mute it"""
+        """Change subject, priority, team, custom attributes or fields, or mute it"""
         conversation = _conversation_or_404(conversation_id)
         with refusals_answered():
             update_conversation(db.session, conversation, **acting(), **data)

@@ -3,7 +3,8 @@
 ``{"code": "<stable machine code>", "message": "<for humans>", "status": 404,
 "errors": {<field>: [<messages>]}, "request_id": "..."}``. ``errors`` appears only
 when the problem concerns named fields (422, some 400/409/503) and is keyed by field,
-never by where the field came from. Views raise errors with :func:`fail`; nothing
+never by where the field came from. A few errors add a documented key of their own
+(``duplicate_of`` on a duplicate contact's 409). Views raise errors with :func:`fail`; nothing
 else builds error bodies: Flask's own errors (404, 405 with its ``Allow`` header,
 413...), webargs' validation errors and unhandled exceptions all come through
 :func:`error_body`. A 500 never shows what went wrong, only the request id that
@@ -46,6 +47,9 @@ class ErrorSchema(ma.Schema):
         metadata={"description": "Per-field messages, where the error concerns fields"},
     )
     request_id = ma.fields.String(metadata={"description": "Echo of X-Request-ID"})
+    duplicate_of = ma.fields.String(
+        metadata={"description": "On a duplicate's 409: the id of the record that has the value"}
+    )
 
 
 def fail(
@@ -55,7 +59,10 @@ def fail(
     *,
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> NoReturn:
+    """Answer ``status`` with the envelope; ``extra`` adds documented keys to the body
+    (such as ``duplicate_of``)."""
     data: dict[str, Any] = {"code": code or DEFAULT_CODES.get(status, "error")}
     if message:
         data["message"] = message
@@ -63,6 +70,8 @@ def fail(
         data["errors"] = errors
     if headers:
         data["headers"] = headers
+    if extra:
+        data["extra"] = extra
     abort(status, **data)
 
 
@@ -100,6 +109,8 @@ def error_body(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str
         # Whatever the failure said (an exception, a fail(500, ...)) stays in the logs.
         body["message"] = INTERNAL_MESSAGE
         body.pop("errors", None)
+    else:
+        body.update(data.get("extra") or {})
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id

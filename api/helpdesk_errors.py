@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from api.errors import fail
+from crm.custom_fields import CustomFieldError
 from helpdesk.errors import Conflict, HelpdeskError, InvalidField, NotFound
 
 
@@ -23,8 +24,11 @@ def fail_for(exc: HelpdeskError) -> NoReturn:
 
 @contextmanager
 def refusals_answered() -> Iterator[None]:
-    """A service's refusal inside the block answers as its HTTP error (422, 409 or 404)."""
+    """A service's refusal inside the block answers as its HTTP error (422, 409 or 404);
+    refused custom-field values are a 422 naming each ``custom_fields.<key>``."""
     try:
         yield
     except HelpdeskError as exc:
         fail_for(exc)
+    except CustomFieldError as exc:
+        fail(422, "validation_failed", "The request has invalid fields.", errors=exc.errors)

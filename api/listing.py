@@ -49,15 +49,21 @@ Filtering
 Example: ``GET .../contacts?filter=company:isnull:false&filter=name:icontains:ada
 &sort=-created_at&page=2&per_page=50``.
 
+Contacts and conversations also list their account's custom fields as
+``custom_fields.<key>`` (``filter=custom_fields.plan:eq:pro``, ``sort=-custom_fields.seats``),
+typed by each field's definition (see :mod:`api.custom_fields`).
+
 A resource declares what it allows with a :class:`Listing` and hands its query to
 :func:`paginate`; the view takes :class:`ListArgs` from the query string.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -68,17 +74,28 @@ from api.base import Schema
 from api.errors import fail
 
 MAX_PER_PAGE = 100
-_KIND_NAMES = {datetime: "ISO 8601 datetime", uuid.UUID: "UUID", int: "integer"}
+_KIND_NAMES = {
+    datetime: "ISO 8601 datetime",
+    uuid.UUID: "UUID",
+    int: "integer",
+    float: "number",
+    date: "date (YYYY-MM-DD)",
+    bool: "boolean (true/false)",
+}
 TEXT_OPS = ("eq", "ne", "in", "contains", "icontains", "startswith", "isnull")
 ORDERED_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "isnull")
 
 
 @dataclass(frozen=True)
 class Field:
-    column: InstrumentedAttribute
+    #: What is compared and sorted: a column or any SQL expression.
+    column: Any
     kind: type = str
     ops: tuple[str, ...] = TEXT_OPS
     sortable: bool = True
+    #: Builds the clause itself from the operator and the typed value (a list for ``in``,
+    #: a bool for ``isnull``); returning None leaves the operator to ``column``.
+    condition: Callable[[str, Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,10 @@ class Listing:
     def __post_init__(self) -> None:
         names = tuple(name for name, spec in self.fields.items() if spec.sortable)
         object.__setattr__(self, "sortable", names)
+
+    def with_fields(self, extra: dict[str, Field]) -> Listing:
+        """This listing with more fields (e.g. the account's custom fields, per request)."""
+        return replace(self, fields={**self.fields, **extra}) if extra else self
 
 
 class ListArgs(Schema):
@@ -144,6 +165,17 @@ def _parse_value(spec: Field, name: str, raw: str) -> Any:
             return uuid.UUID(raw)
         if spec.kind is int:
             return int(raw)
+        if spec.kind is float:
+            number = float(raw)
+            if not math.isfinite(number):
+                raise ValueError(raw)
+            return int(number) if number.is_integer() and "." not in raw else number
+        if spec.kind is date:
+            return date.fromisoformat(raw)
+        if spec.kind is bool:
+            if raw not in ("true", "false"):
+                raise ValueError(raw)
+            return raw == "true"
     except ValueError:
         fail(
             400,
@@ -181,7 +213,6 @@ def _condition(listing: Listing, expression: str):
             f"Operator {op!r} is not allowed on {name!r}; allowed: {allowed}.",
             errors={"filter": [f"allowed operators for {name}: {allowed}"]},
         )
-    column = spec.column
     if op == "isnull":
         if raw not in ("true", "false"):
             fail(
@@ -190,15 +221,31 @@ def _condition(listing: Listing, expression: str):
                 f"isnull takes true or false, not {raw!r}.",
                 errors={"filter": ["isnull takes true or false"]},
             )
-        return column.is_(None) if raw == "true" else column.is_not(None)
+        value: Any = raw == "true"
+    elif op == "in":
+        value = [_parse_value(spec, name, item) for item in raw.split(",")]
+    elif op in ("contains", "icontains", "startswith"):
+        value = raw
+    else:
+        value = _parse_value(spec, name, raw)
+    if spec.condition is not None:
+        clause = spec.condition(op, value)
+        if clause is not None:
+            return clause
+    return _column_condition(spec.column, op, value)
+
+
+def _column_condition(column: Any, op: str, value: Any):
+    if op == "isnull":
+        return column.is_(None) if value else column.is_not(None)
     if op == "in":
-        return column.in_([_parse_value(spec, name, item) for item in raw.split(",")])
+        return column.in_(value)
     if op in ("contains", "icontains", "startswith"):
+        raw = value
         escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"{escaped}%" if op == "startswith" else f"%{escaped}%"
         like = column.ilike if op == "icontains" else column.like
         return like(pattern, escape="\\")
-    value = _parse_value(spec, name, raw)
     return {
         "eq": column.__eq__,
         "ne": column.is_distinct_from,  # rows without a value are "not equal" too

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from audit.service import Actor
+from crm.custom_fields import checked_values
 from crm.models import Contact
 from events import names
 from helpdesk import states
@@ -91,7 +92,13 @@ def create_conversation(
     priority: str = "none",
     team_id: uuid.UUID | None = None,
     assignee_id: uuid.UUID | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    require_fields: bool = False,
 ) -> Conversation:
+    """Open a conversation; ``custom_fields`` are checked against the account's
+    conversation fields (``crm.custom_fields.CustomFieldError`` names the refused ones),
+    the required ones too with ``require_fields`` (a person opening it; not a visitor's
+    widget nor a split)."""
     fields = {
         "channel_id": channel_id,
         "contact_id": contact_id,
@@ -101,6 +108,13 @@ def create_conversation(
         "assignee_id": assignee_id,
     }
     _check_references(session, account_id=account_id, fields=fields)
+    values = checked_values(
+        session,
+        entity="conversation",
+        current={},
+        changes=custom_fields or {},
+        require=require_fields,
+    )
     now = utcnow()
     conversation = Conversation(
         id=uuid.uuid4(),
@@ -108,12 +122,15 @@ def create_conversation(
         last_activity_at=now,
         created_at=now,
         updated_at=now,
+        custom_fields=values,
         **fields,
     )
     session.add(conversation)
     session.flush()
     payload = {k: [None, _plain(v)] for k, v in fields.items() if v is not None}
     payload["status"] = [None, conversation.status]
+    if values:
+        payload["custom_fields"] = [None, values]
     _emit(
         session,
         conversation,
@@ -156,15 +173,33 @@ def update_conversation(
     actor: Actor,
     **changes: Any,
 ) -> Conversation:
-    """Change ``subject``, ``priority``, ``team_id``, ``muted`` or ``custom_attributes``.
+    """Change ``subject``, ``priority``, ``team_id``, ``muted``, ``custom_attributes`` or
+    ``custom_fields``.
 
     ``custom_attributes`` is merged key by key (``None`` removes a key); the event
-    carries the changed keys only, as ``[{key: before}, {key: after}]``.
+    carries the changed keys only, as ``[{key: before}, {key: after}]``. ``custom_fields``
+    is merged the same way and the result checked whole against the account's conversation
+    fields (``crm.custom_fields.checked_values``); the event carries both whole sets.
     """
-    unknown = set(changes) - {"subject", "priority", "team_id", "muted", "custom_attributes"}
+    unknown = set(changes) - {
+        "subject",
+        "priority",
+        "team_id",
+        "muted",
+        "custom_attributes",
+        "custom_fields",
+    }
     if unknown:
         raise TypeError(f"not changeable here: {sorted(unknown)}")
     _check_references(session, account_id=account_id, fields=changes)
+    if "custom_fields" in changes:
+        changes["custom_fields"] = checked_values(
+            session,
+            entity="conversation",
+            current=conversation.custom_fields,
+            changes=changes["custom_fields"],
+            require=bool(changes["custom_fields"]),
+        )
     attributes = None
     if "custom_attributes" in changes:
         merged, attributes = _merged_attributes(

@@ -113,6 +113,7 @@ class TeamMember(TenantBase):
 class Conversation(UuidPrimaryKey, Timestamps, TenantBase):
     __tablename__ = "conversations"
     __table_args__ = (
+        Index("ix_conversations_custom_fields", "custom_fields", postgresql_using="gin"),
         CheckConstraint(
             _one_of("status", ("open", "assigned", "pending", "snoozed", "resolved", "closed")),
             name="status",
@@ -153,6 +154,12 @@ class Conversation(UuidPrimaryKey, Timestamps, TenantBase):
     #: The contact's new messages neither wake nor reopen it (added by t0012).
     muted: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false"), sort_order=20
+    )
+    #: ``{key: value}`` for the account's conversation custom fields, typed and checked
+    #: by crm.custom_fields (added by t0014, last). ``custom_attributes`` stays free-form
+    #: for integrations and automation.
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb"), sort_order=30
     )
     tags: Mapped[list[Tag]] = relationship(
         Tag, secondary=ConversationTag.__table__, order_by=Tag.key, viewonly=True

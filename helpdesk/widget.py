@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from audit.service import Actor
 from crm.models import Contact
-from crm.service import ContactConflict, create_contact
+from crm.service import ContactConflict, InvalidContact, create_contact
 from helpdesk import states
 from helpdesk.conversations import create_conversation
 from helpdesk.errors import HelpdeskError, InvalidField
@@ -116,6 +116,9 @@ def visitor_contact(
         )
     except ContactConflict:  # made meanwhile by a concurrent session
         return _contact_with_email(session, email)
+    except InvalidContact as exc:  # e.g. a reserved domain the form's check let through
+        field, (message, *_) = next(iter(exc.errors.items()))
+        raise InvalidField(field, message) from exc
 
 
 def _contact_with_email(session: Session, email: str) -> Contact | None:

@@ -17,6 +17,7 @@ from sqlalchemy import create_mock_engine
 import accounts.models  # noqa: F401  (registers the tenant tables)
 import audit.models  # noqa: F401
 import automation.models  # noqa: F401
+import crm.custom_fields
 import crm.models  # noqa: F401
 import helpdesk.activity
 import helpdesk.assignment

@@ -60,7 +60,7 @@ def test_agents_work_on_their_accounts_contacts(client, account, agent):
     "field,first,second",
     [
         ("email", "dup@example.com", "DUP@example.com"),
-        ("phone", "+1 555 0100", "+1-555-0100"),
+        ("phone", "+1 415 555 0100", "+1-415-555-0100"),
     ],
 )
 def test_email_and_phone_are_unique_within_an_account(client, account, field, first, second):
@@ -99,7 +99,7 @@ class TestIsolation:
 
     @pytest.fixture
     def theirs(self, client, other_account):
-        return create(client, other_account, email="secret@globex.test").json
+        return create(client, other_account, email="secret@globex.example").json
 
     @pytest.mark.parametrize("who", ["account", "agent"])
     def test_foreign_contact_is_indistinguishable_from_a_missing_one(
@@ -123,12 +123,12 @@ class TestIsolation:
         me = request.getfixturevalue(who)
         listed = client.get(
             me.url("/contacts"),
-            query_string={"filter": "email:eq:secret@globex.test"},
+            query_string={"filter": "email:eq:secret@globex.example"},
             headers=me.headers,
         ).json
         assert listed["meta"]["total"] == 0
         # Their email is free in our account: uniqueness does not leak across accounts.
-        assert create(client, me, email="secret@globex.test").status_code == 201
+        assert create(client, me, email="secret@globex.example").status_code == 201
 
     @pytest.mark.parametrize("who", ["account", "agent"])
     def test_the_other_accounts_urls_answer_like_an_unknown_account(

@@ -40,7 +40,7 @@ def people(client, account):
         add(client, account, "ada byron", email="byron@example.com", company=None),
         add(client, account, "100% Pure", company="Juice_Co"),
         add(client, account, "1000 Pure", company="JuiceXCo"),
-        add(client, account, "Re: meeting", phone="+1 555 0100", company="Engines"),
+        add(client, account, "Re: meeting", phone="+1 415 555 0100", company="Engines"),
     ]
 
 

@@ -127,7 +127,14 @@ def test_every_error_response_is_the_envelope(spec):
 
 def test_the_envelope_schema_is_documented(spec):
     error = spec["components"]["schemas"]["Error"]
-    assert set(error["properties"]) == {"code", "message", "status", "errors", "request_id"}
+    assert set(error["properties"]) == {
+        "code",
+        "message",
+        "status",
+        "errors",
+        "request_id",
+        "duplicate_of",  # on a duplicate contact's 409
+    }
     assert {"code", "message", "status"} <= set(error["required"])
 
 

@@ -13,6 +13,11 @@ from tests.conftest import unique_email
 SECRET = "s3cret-of-the-website"
 
 
+def contact_email(prefix: str) -> str:
+    """A unique address contacts accept (``unique_email``'s ``.test`` is a reserved domain)."""
+    return unique_email(prefix).replace("@example.test", "@example.com")
+
+
 def widget_channel(client, member, **config) -> str:
     response = client.post(
         member.url("/channels"),
@@ -70,7 +75,7 @@ def seen_messages(client, member, channel_id: str, token: str, conversation_id: 
 
 def test_an_identified_visitor_becomes_the_contact_with_that_email(client, account):
     channel_id = widget_channel(client, account, secret=SECRET)
-    email = unique_email("grace")
+    email = contact_email("grace")
     known = client.post(
         account.url("/contacts"), json={"name": "Grace", "email": email}, headers=account.headers
     )
@@ -89,7 +94,7 @@ def test_an_identified_visitor_becomes_the_contact_with_that_email(client, accou
     )
     assert listed.status_code == 200 and listed.json == {"items": [], "has_more": False}
 
-    newcomer = unique_email("ada")
+    newcomer = contact_email("ada")
     made = open_session(
         client,
         account,
@@ -108,6 +113,17 @@ def test_an_identified_visitor_becomes_the_contact_with_that_email(client, accou
         identifier_hash=identifier_hash_of(SECRET, newcomer),
     )
     assert again["contact_id"] == made["contact_id"]
+
+
+def test_an_identified_visitor_with_an_unusable_email_is_a_422_naming_it(client, account):
+    channel_id = widget_channel(client, account, secret=SECRET)
+    email = unique_email("reserved")  # .test: a reserved domain, never a contact's
+    response = client.post(
+        widget_url(account, channel_id, "/sessions"),
+        json={"email": email, "identifier_hash": identifier_hash_of(SECRET, email)},
+    )
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"email"}
 
 
 def test_a_wrong_or_missing_hash_is_refused(client, account):

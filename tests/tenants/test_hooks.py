@@ -38,9 +38,9 @@ def test_a_rolled_back_savepoint_keeps_the_outer_transactions_callbacks(app, acc
         schema = app.extensions["turumba.registry"].get(uuid.UUID(account.account_id))
         who = {"account_id": schema.id, "actor": SYSTEM}
         with activated(schema.schema_name):
-            create_contact(db.session, **who, name="One", email="one@example.test")
+            create_contact(db.session, **who, name="One", email="one@example.com")
             after_commit(db.session, lambda: calls.append("kept"))
             with contextlib.suppress(ContactConflict):
-                create_contact(db.session, **who, name="Two", email="one@example.test")
+                create_contact(db.session, **who, name="Two", email="one@example.com")
             db.session.commit()
     assert calls == ["kept"]
