@@ -6,16 +6,26 @@ import uuid
 from datetime import datetime
 
 import marshmallow as ma
+from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from api.auth import acting, requires, tenant_blueprint
+from api.auth import acting, deny, requires, tenant_blueprint
 from api.base import Schema
 from api.custom_fields import listing_fields, values_in, values_out
 from api.errors import fail
 from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, paginate
+from crm.merging import MergeRefused, merge_contacts
 from crm.models import Contact
 from crm.normalise import InvalidValue, account_region, normalise_email, normalise_phone
+from crm.retention import (
+    NotRestorable,
+    deleted_contacts,
+    find_contact,
+    restorable_until,
+    restore_contact,
+    retention_days,
+)
 from crm.service import (
     ContactConflict,
     InvalidContact,
@@ -88,9 +98,38 @@ class ContactOut(Schema):
     custom_fields = values_out()
     created_at = ma.fields.AwareDateTime(required=True)
     updated_at = ma.fields.AwareDateTime(required=True)
+    deleted_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "Set in `?deleted=true` lists only"}
+    )
+    restorable_until = ma.fields.Method(
+        "_restorable_until",
+        metadata={"type": "string", "format": "date-time", "nullable": True},
+    )
+
+    def _restorable_until(self, contact):
+        if getattr(contact, "deleted_at", None) is None:
+            return None
+        until = restorable_until(contact, retention_days=retention_days())
+        return until.isoformat()
 
 
 ContactPage = page_schema(ContactOut, "ContactPage")
+
+
+class ContactListArgs(ListArgs):
+    deleted = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "List the contacts deleted within the retention period instead "
+            "(to restore one); needs `contacts:delete`"
+        },
+    )
+
+
+class ContactMergeIn(Schema):
+    source_id = ma.fields.UUID(
+        required=True, metadata={"description": "The contact merged into this one, then deleted"}
+    )
 
 
 class DuplicateArgs(Schema):
@@ -125,15 +164,20 @@ def _invalid(exc: InvalidContact):
 
 
 def _contact_or_404(contact_id: uuid.UUID) -> Contact:
+    """The contact; 404 ``contact_not_found`` when missing or deleted. A contact merged
+    into another adds ``merged_into`` (the target's id) to the 404's ``extra``."""
     contact = get_contact(db.session, contact_id)
     if contact is None:
-        fail(404, "contact_not_found", "No such contact.")
+        gone = db.session.get(Contact, contact_id)
+        merged_into = gone.merged_into_id if gone is not None else None
+        extra = {"merged_into": str(merged_into)} if merged_into else None
+        fail(404, "contact_not_found", "No such contact.", extra=extra)
     return contact
 
 
 @blp.route("")
 class Contacts(MethodView):
-    @blp.arguments(ListArgs, location="query")
+    @blp.arguments(ContactListArgs, location="query")
     @blp.response(200, ContactPage)
     @blp.errors(400)
     @requires("contacts:read")
@@ -141,10 +185,19 @@ class Contacts(MethodView):
         """List contacts with filters, sorting and pagination
 
         Custom fields filter and sort as `custom_fields.<key>`
-        (`filter=custom_fields.plan:eq:pro`, `sort=-custom_fields.seats`).
+        (`filter=custom_fields.plan:eq:pro`, `sort=-custom_fields.seats`). Deleted
+        contacts are left out; `deleted=true` lists only those deleted within the
+        retention period, with `deleted_at` and `restorable_until` (needs
+        `contacts:delete`).
         """
         listing = LISTING.with_fields(listing_fields("contact", Contact.custom_fields))
-        return paginate(db.session, select(Contact), listing, args)
+        if args.pop("deleted"):
+            if "contacts:delete" not in g.permissions:
+                deny("contacts:delete")
+            query = deleted_contacts(retention_days=retention_days())
+        else:
+            query = select(Contact).where(Contact.deleted_at.is_(None))
+        return paginate(db.session, query, listing, args)
 
     @blp.arguments(ContactIn)
     @blp.response(201, ContactOut)
@@ -207,6 +260,69 @@ class ContactById(MethodView):
     @blp.response(204)
     @requires("contacts:delete")
     def delete(self, contact_id):
-        """Delete a contact"""
+        """Delete a contact
+
+        A soft delete: the contact disappears from lists and look-ups (404), its email
+        and phone are free for others, and `POST …/restore` brings it back within the
+        retention period (`TURUMBA_CONTACT_RETENTION_DAYS`); the workers purge it after.
+        """
         delete_contact(db.session, _contact_or_404(contact_id), **acting())
         db.session.commit()
+
+
+@blp.route("/<uuid:contact_id>/restore")
+class ContactRestore(MethodView):
+    @blp.response(200, ContactOut)
+    @blp.errors(409)
+    @requires("contacts:delete")
+    def post(self, contact_id):
+        """Restore a deleted contact
+
+        Within the retention period only (else 404 `contact_not_found`). Refused with
+        409: `contact_not_deleted`; `contact_merged` (with `merged_into`), as a merged
+        contact lives on in its target; `contact_email_taken` / `contact_phone_taken` with
+        `duplicate_of` when another contact took its email or phone meanwhile.
+        """
+        contact = find_contact(db.session, contact_id, retention_days=retention_days())
+        if contact is None:
+            fail(404, "contact_not_found", "No such contact.")
+        try:
+            restore_contact(db.session, contact, **acting())
+        except NotRestorable as exc:
+            extra = {"merged_into": str(exc.merged_into)} if exc.merged_into else None
+            fail(409, exc.code, exc.message, extra=extra)
+        except ContactConflict as exc:
+            _conflict(exc)
+        db.session.commit()
+        return contact
+
+
+@blp.route("/<uuid:contact_id>/merge")
+class ContactMerge(MethodView):
+    @blp.arguments(ContactMergeIn)
+    @blp.response(200, ContactOut)
+    @blp.errors(404, 409)
+    @requires("contacts:write")
+    def post(self, data, contact_id):
+        """Merge another contact into this one
+
+        This contact (the target) keeps its id and name, and takes over the source's
+        conversations, the messages it sent and its tags (the union). Its empty email,
+        phone and company are filled from the source; custom fields merge key by key,
+        this contact's non-empty values winning. The source is then deleted with
+        `merged_into_id` pointing here: reading it answers 404 `contact_not_found` with
+        `merged_into`, and it cannot be restored. Needs `contacts:write` and
+        `contacts:delete`. Refused: `contact_merge_into_self` (409); a source that does
+        not exist here or was deleted, 404 `contact_not_found` naming `source_id`.
+        """
+        if "contacts:delete" not in g.permissions:
+            deny("contacts:delete")
+        target = _contact_or_404(contact_id)
+        try:
+            merge_contacts(db.session, target, **acting(), **data)
+        except MergeRefused as exc:
+            status = 404 if exc.code == "contact_not_found" else 409
+            errors = {exc.field: [exc.message]} if exc.field else None
+            fail(status, exc.code, exc.message, errors=errors)
+        db.session.commit()
+        return target

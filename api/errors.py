@@ -4,7 +4,8 @@
 "errors": {<field>: [<messages>]}, "request_id": "..."}``. ``errors`` appears only
 when the problem concerns named fields (422, some 400/409/503) and is keyed by field,
 never by where the field came from. A few errors add a documented key of their own
-(``duplicate_of`` on a duplicate contact's 409). Views raise errors with :func:`fail`; nothing
+(``duplicate_of`` on a duplicate contact's 409, ``report`` on a refused bulk
+operation). Views raise errors with :func:`fail`; nothing
 else builds error bodies: Flask's own errors (404, 405 with its ``Allow`` header,
 413...), webargs' validation errors and unhandled exceptions all come through
 :func:`error_body`. A 500 never shows what went wrong, only the request id that
@@ -49,6 +50,12 @@ class ErrorSchema(ma.Schema):
     request_id = ma.fields.String(metadata={"description": "Echo of X-Request-ID"})
     duplicate_of = ma.fields.String(
         metadata={"description": "On a duplicate's 409: the id of the record that has the value"}
+    )
+    report = ma.fields.Dict(
+        metadata={
+            "description": "On a refused all-or-nothing bulk operation: the per-item "
+            "report, as `POST …/contacts/bulk` answers it (BatchReportOut)"
+        }
     )
 
 

@@ -297,3 +297,11 @@ def paginate(session: Session, query: Select, listing: Listing, args: dict) -> d
             "pages": (total + per_page - 1) // per_page,
         },
     }
+
+
+def filtered(query: Select, listing: Listing, filters: list[str]) -> Select:
+    """``query`` narrowed by ``filter`` expressions of the list grammar (for endpoints
+    that select rows the way a list does without paging them, such as bulk tagging)."""
+    for expression in filters:
+        query = query.where(_condition(listing, expression))
+    return query

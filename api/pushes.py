@@ -74,6 +74,8 @@ _MESSAGE_EVENTS = {
 _CONTACT_EVENTS = {
     names.CONTACT_CREATED: "contact.created",
     names.CONTACT_UPDATED: "contact.updated",
+    names.CONTACT_RESTORED: "contact.restored",
+    names.CONTACT_MERGED: "contact.merged",  # the target, with the merge as ``details``
 }
 
 
@@ -131,6 +133,8 @@ def pushes_of(session, event: Event) -> list[Push]:
     if event.name in _CONTACT_EVENTS:
         contact = session.get(Contact, event.subject_id)
         data = {"contact": ContactOut().dump(contact)} if contact else None
+        if data and event.name == names.CONTACT_MERGED:
+            data["details"] = event.payload
         return [(_CONTACT_EVENTS[event.name], data, everyone)] if data else []
     if event.name == names.AGENT_AVAILABILITY_CHANGED and "status" in event.payload:
         before, after = event.payload["status"]

@@ -118,7 +118,7 @@ def verified(token: str) -> WidgetClaims:
 
 def check_contact(session, claims: WidgetClaims) -> Contact:
     contact = session.get(Contact, claims.contact_id)
-    if contact is None:
+    if contact is None or contact.deleted_at is not None:  # deleted, or merged away
         raise Refusal(401, "invalid_token", "This visitor no longer exists; open a new session.")
     return contact
 

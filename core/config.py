@@ -90,6 +90,8 @@ class Config:
     login_lockout: int = 900
     #: Soft-deleted accounts and users stay restorable this many days, then are purged.
     retention_days: int = 30
+    #: Deleted contacts stay restorable this many days, then the workers purge them.
+    contact_retention_days: int = 30
     max_content_length: int = 1024 * 1024
     db_pool_size: int = 10
     #: Milliseconds a statement waits for a row lock before failing (0: forever). A
@@ -141,6 +143,7 @@ class Config:
             "login_failure_window": _int(env, "TURUMBA_LOGIN_FAILURE_WINDOW", 900),
             "login_lockout": _int(env, "TURUMBA_LOGIN_LOCKOUT", 900),
             "retention_days": _int(env, "TURUMBA_RETENTION_DAYS", 30),
+            "contact_retention_days": _int(env, "TURUMBA_CONTACT_RETENTION_DAYS", 30),
             "max_content_length": _int(env, "TURUMBA_MAX_CONTENT_LENGTH", 1024 * 1024),
             "db_pool_size": _int(env, "TURUMBA_DB_POOL_SIZE", 10),
             "db_lock_timeout": _int(env, "TURUMBA_DB_LOCK_TIMEOUT", 30_000),

@@ -1,6 +1,9 @@
 """Contact rules shared by the API, workers and CLI. Callers own the transaction.
 
-Every change emits its event (contact.created / updated / deleted) and writes its audit
+Deleting is soft: the contact keeps its row with ``deleted_at`` set, and every look-up
+here (:func:`get_contact`, duplicates, conflicts) ignores it; :mod:`crm.retention`
+restores or purges it, :mod:`crm.merging` merges two. Every change emits its event
+(contact.created / updated / deleted) and writes its audit
 entry (before and after) in the caller's transaction, so automation, realtime and the
 log see exactly what committed. Emails and phones are kept normalised
 (:mod:`crm.normalise`), so duplicates are found whatever the format they were typed in.
@@ -22,6 +25,7 @@ from crm.models import Contact
 from crm.normalise import InvalidValue, account_region, normalise_email, normalise_phone
 from events import names
 from events.outbox import emit
+from tenants.db import utcnow
 
 _UNIQUE_FIELDS = {"uq_contacts_email": "email", "uq_contacts_phone": "phone"}
 _FIELDS = ("name", "email", "phone", "company")
@@ -101,7 +105,9 @@ def _read(session: Session, key: str, value: str) -> str:
 def _holder(session: Session, field: str, value: Any) -> uuid.UUID | None:
     """The id of the contact whose ``field`` is ``value`` (nothing pending is flushed)."""
     with session.no_autoflush:
-        return session.scalar(select(Contact.id).where(getattr(Contact, field) == value))
+        return session.scalar(
+            select(Contact.id).where(getattr(Contact, field) == value, Contact.deleted_at.is_(None))
+        )
 
 
 def _flush(session: Session, contact: Contact, changes: dict[str, Any] | None = None) -> Contact:
@@ -142,7 +148,9 @@ def find_duplicates(
     }
     if not wanted:
         return []
-    query = select(Contact).where(or_(*(getattr(Contact, k) == v for k, v in wanted.items())))
+    query = select(Contact).where(
+        or_(*(getattr(Contact, k) == v for k, v in wanted.items())), Contact.deleted_at.is_(None)
+    )
     if exclude is not None:
         query = query.where(Contact.id != exclude)
     return [
@@ -219,7 +227,9 @@ def create_contact(
 
 
 def get_contact(session: Session, contact_id: uuid.UUID) -> Contact | None:
-    return session.get(Contact, contact_id)
+    """The contact, unless there is none or it was deleted (or merged into another)."""
+    contact = session.get(Contact, contact_id)
+    return contact if contact is not None and contact.deleted_at is None else None
 
 
 def update_contact(
@@ -250,9 +260,11 @@ def update_contact(
 def delete_contact(
     session: Session, contact: Contact, *, account_id: uuid.UUID, actor: Actor
 ) -> None:
+    """Soft-delete ``contact``: hidden everywhere, restorable within the retention period
+    (:mod:`crm.retention`), its email and phone free for others meanwhile."""
     payload = {key: [getattr(contact, key), None] for key in _FIELDS}
     _audit(session, contact, actor=actor, action="deleted", before=snapshot(contact))
-    session.delete(contact)
+    contact.deleted_at = utcnow()
     session.flush()
     _emit(
         session,

@@ -22,6 +22,7 @@ MODULES: tuple[str, ...] = (
     "helpdesk.sla.tracking",
     "helpdesk.snooze",
     "helpdesk.notifications",
+    "crm.retention",
     "automation.engine",
 )
 

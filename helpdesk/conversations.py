@@ -69,7 +69,10 @@ def _emit(
 
 def _check_references(session: Session, *, account_id: uuid.UUID, fields: dict[str, Any]) -> None:
     for field, model in (("channel_id", Channel), ("contact_id", Contact), ("team_id", Team)):
-        if fields.get(field) is not None and session.get(model, fields[field]) is None:
+        if fields.get(field) is None:
+            continue
+        found = session.get(model, fields[field])
+        if found is None or getattr(found, "deleted_at", None) is not None:  # a deleted contact
             raise InvalidField(field, f"no such {field.removesuffix('_id')}")
     if fields.get("assignee_id") is not None:
         require_member(

@@ -37,6 +37,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, Session, mapped_column, query_expression, with_expression
 
 from audit.service import Actor
+from crm.models import LIVE, Contact
 from events import names as events
 from events.outbox import emit
 from helpdesk.activity import conversation_event
@@ -109,7 +110,11 @@ def normalised(name: str, *, field: str = "name") -> str:
 
 
 def _usage(link: type[ConversationTag] | type[ContactTag]) -> ScalarSelect[int]:
-    return select(func.count()).where(link.tag_id == Tag.id).correlate(Tag).scalar_subquery()
+    query = select(func.count()).where(link.tag_id == Tag.id)
+    if link is ContactTag:  # a deleted contact's tags wait for its purge, uncounted
+        live = select(Contact.id).where(Contact.id == ContactTag.contact_id, LIVE)
+        query = query.where(live.exists())
+    return query.correlate(Tag).scalar_subquery()
 
 
 def tags_with_usage() -> Select[tuple[Tag]]:

@@ -122,7 +122,9 @@ def visitor_contact(
 
 
 def _contact_with_email(session: Session, email: str) -> Contact | None:
-    return session.scalar(select(Contact).where(Contact.email == email.strip().lower()))
+    return session.scalar(
+        select(Contact).where(Contact.email == email.strip().lower(), Contact.deleted_at.is_(None))
+    )
 
 
 def contact_status(status: str | None) -> str | None:

@@ -134,6 +134,7 @@ def test_the_envelope_schema_is_documented(spec):
         "errors",
         "request_id",
         "duplicate_of",  # on a duplicate contact's 409
+        "report",  # on a refused all-or-nothing bulk operation
     }
     assert {"code", "message", "status"} <= set(error["required"])
 

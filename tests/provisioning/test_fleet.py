@@ -240,7 +240,7 @@ def test_a_ddl_revision_reaches_every_tenant_and_a_rerun_touches_nothing(
         assert stamped(app, tenant) == (["tf_source"], "tf_source")
         assert contacts_of(app, tenant) == before[tenant.id]
         shape = catalog_of(app, tenant.schema)
-        assert ("contacts", "9", "source", "character varying(40)", "False", "None") in shape[
+        assert ("contacts", "11", "source", "character varying(40)", "False", "None") in shape[
             "columns"
         ]
         assert (
@@ -585,7 +585,7 @@ def test_a_migrated_tenant_matches_one_built_from_empty_on_a_longer_tree(
     assert ("contact_stage", "e", "['lead', 'customer', 'churned']") in built["types"]
     assert (
         "contacts",
-        "10",
+        "12",
         "stage",
         "<tenant>.contact_stage",
         "True",

@@ -17,8 +17,9 @@ from tenants.db import db
 def test_stored_phones_become_e164_unless_unreadable_or_taken(app, tmp_path):
     before = tmp_path / "tenant"  # the tree as it was, up to t0014
     shutil.copytree(TENANT_TREE, before)
-    for later in (before / "versions").glob("0015_*.py"):
-        later.unlink()
+    for later in (before / "versions").glob("00*.py"):
+        if int(later.name[:4]) >= 15:
+            later.unlink()
     schema = f"t_{uuid.uuid4().hex}"
     stored = {
         "national": "4155550123",  # typed without a country: read as the locale's (US)

@@ -197,3 +197,35 @@ def test_merges_and_deleted_contacts_are_pushed_with_what_happened(
     settle()
     (gone,) = ours.wait_for("contact.deleted")
     assert gone["data"] == {"account_id": account.account_id, "contact_id": other}
+
+
+def test_a_contact_merge_reaches_a_connected_agent_with_the_target_as_it_is_now(
+    client, settle, web, listener, account, other_account
+):
+    channel_id, target = setup_desk(client, account)
+    source = client.post(
+        account.url("/contacts"),
+        json={"name": "Twin", "company": "Engines"},
+        headers=account.headers,
+    ).json["id"]
+    make(client, account, channel_id, source)
+    ours = listener().connect(web[0].url, account)
+    theirs = listener().connect(web[1].url, other_account)
+    merged = client.post(
+        account.url(f"/contacts/{target}/merge"),
+        json={"source_id": source},
+        headers=account.headers,
+    )
+    assert merged.status_code == 200, merged.json
+    settle()
+    (push,) = ours.wait_for("contact.merged")
+    assert push["data"]["account_id"] == account.account_id
+    assert push["data"]["contact"]["id"] == target
+    assert push["data"]["contact"]["company"] == "Engines"  # the target's state now
+    details = push["data"]["details"]
+    assert (details["source_id"], details["target_id"]) == (source, target)
+    assert details["moved"]["conversations"] == 1
+    (gone,) = ours.wait_for("contact.deleted")
+    assert gone["data"]["contact_id"] == source
+    time.sleep(0.3)
+    assert theirs.named("contact.merged") == []
