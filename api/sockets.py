@@ -454,23 +454,13 @@ def _heartbeat(sid: str, connection: _Connection) -> None:
 def resync(data: Any = None) -> dict[str, Any]:
     """What this connection's account feed or user feed pushed after ``after`` to rooms
     it is in (see :func:`realtime.feed.replay`)."""
-    if not isinstance(data, dict):
-        return {"reload": True}
     connection = _connections.get(request.sid)
     feeds = (
         {account_room(connection.account_id), user_room(connection.account_id, connection.user_id)}
         if connection
         else set()
     )
-    room = str(data.get("room", ""))
-    if room not in feeds:
-        return {"error": "not_in_room"}
-    try:
-        after = int(data.get("after", 0))
-    except (TypeError, ValueError):
-        return {"error": "invalid_after"}
-    within = set(_io().server.rooms(request.sid))
-    return feed.replay(room, epoch=str(data.get("epoch", "")), after=after, within=within)
+    return feed.answer_resync(data, feeds=feeds, within=set(_io().server.rooms(request.sid)))
 
 
 _HANDLERS = {

@@ -70,21 +70,13 @@ def gone(*args: Any) -> None:
         feed.left(contact_room(claims.account_id, claims.contact_id))
 
 
-def resync(data: Any) -> dict[str, Any]:
+def resync(data: Any = None) -> dict[str, Any]:
     """What the contact's feed pushed after ``after`` (see :func:`realtime.feed.replay`)."""
-    if not isinstance(data, dict):
-        return {"reload": True}
     claims = _visitors.get(request.sid)
-    room = str(data.get("room", ""))
-    if claims is None or room != contact_room(claims.account_id, claims.contact_id):
-        return {"error": "not_in_room"}
-    try:
-        after = int(data.get("after", 0))
-    except (TypeError, ValueError):
-        return {"error": "invalid_after"}
+    feeds = {contact_room(claims.account_id, claims.contact_id)} if claims else set()
     io = current_app.extensions["socketio"]
     within = set(io.server.rooms(request.sid, namespace=WIDGET_NAMESPACE))
-    return feed.replay(room, epoch=str(data.get("epoch", "")), after=after, within=within)
+    return feed.answer_resync(data, feeds=feeds, within=within)
 
 
 _HANDLERS = {"connect": connect, "disconnect": gone, "resync": resync}

@@ -30,9 +30,8 @@ from sqlalchemy.orm import Session
 
 from audit.service import Actor, record_change, snapshot
 from crm.models import Contact
-from crm.service import _flush, delete_contact, get_contact
+from crm.service import contact_event, delete_contact, get_contact, save_contact
 from events import names
-from events.outbox import emit
 from helpdesk.models import Conversation, Message
 from helpdesk.tags import CONTACTS, attach, tags_on
 
@@ -124,7 +123,7 @@ def merge_contacts(
         if key in changes:  # the target's now: one row holds it, even among the deleted
             setattr(source, key, None)
     session.flush()
-    _flush(session, target, changes)
+    save_contact(session, target, changes)
     moved = _move(session, source=source.id, into=target.id)
     added = attach(session, CONTACTS, target.id, tags_on(session, CONTACTS, source.id), **context)
     moved["tags"] = len(added)
@@ -140,13 +139,12 @@ def merge_contacts(
         after={"merged_from": str(source.id), **after},
     )
     payload = {"source_id": str(source.id), "target_id": str(target.id), "moved": moved}
-    emit(
+    contact_event(
         session,
+        target,
         account_id=account_id,
-        name=names.CONTACT_MERGED,
         actor=actor,
-        subject_type="contact",
-        subject_id=target.id,
+        name=names.CONTACT_MERGED,
         payload=payload,
     )
     return target, moved

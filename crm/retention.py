@@ -22,10 +22,9 @@ from sqlalchemy.orm import Session
 
 from audit.service import Actor, record_change
 from crm.models import Contact
-from crm.service import _flush
+from crm.service import contact_event, save_contact
 from events import names
 from events.consumers import Event, register
-from events.outbox import emit
 from helpdesk.models import Conversation
 from tenants.db import utcnow
 from tenants.registry import AccountRecord, live_account
@@ -88,7 +87,7 @@ def restore_contact(
     if contact.deleted_at is None:
         raise NotRestorable("contact_not_deleted", "The contact is not deleted.")
     deleted_at = contact.deleted_at
-    _flush(session, contact, {"deleted_at": None})  # ContactConflict: email/phone taken
+    save_contact(session, contact, {"deleted_at": None})  # ContactConflict: email/phone taken
     change = {"deleted_at": [deleted_at.isoformat(), None]}
     record_change(
         session,
@@ -99,13 +98,12 @@ def restore_contact(
         before={"deleted_at": deleted_at},
         after={"deleted_at": None},
     )
-    emit(
+    contact_event(
         session,
+        contact,
         account_id=account_id,
-        name=names.CONTACT_RESTORED,
         actor=actor,
-        subject_type="contact",
-        subject_id=contact.id,
+        name=names.CONTACT_RESTORED,
         payload=change,
     )
     return contact

@@ -110,7 +110,9 @@ def _holder(session: Session, field: str, value: Any) -> uuid.UUID | None:
         )
 
 
-def _flush(session: Session, contact: Contact, changes: dict[str, Any] | None = None) -> Contact:
+def save_contact(
+    session: Session, contact: Contact, changes: dict[str, Any] | None = None
+) -> Contact:
     """Save ``contact`` with ``changes`` in a savepoint: a clash on email or phone is a
     :class:`ContactConflict` naming the other contact, and leaves ``contact`` unchanged."""
     changes = changes or {}
@@ -181,7 +183,7 @@ def _audit(
     )
 
 
-def _emit(
+def contact_event(
     session: Session,
     contact: Contact,
     *,
@@ -212,10 +214,10 @@ def create_contact(
     """A new contact; ``require_fields``: the account's required custom fields must be
     given (a person creating it can; a widget visitor or a job cannot)."""
     fields = _with_custom_fields(session, None, fields, require=require_fields)
-    contact = _flush(session, Contact(**_normalised(session, fields)))
+    contact = save_contact(session, Contact(**_normalised(session, fields)))
     _audit(session, contact, actor=actor, action="created", after=snapshot(contact))
     payload = {key: [None, getattr(contact, key)] for key in _FIELDS}
-    _emit(
+    contact_event(
         session,
         contact,
         account_id=account_id,
@@ -244,9 +246,9 @@ def update_contact(
             changed[key] = [before, value]
     if not changed:
         return contact
-    contact = _flush(session, contact, {key: new for key, (_, new) in changed.items()})
+    contact = save_contact(session, contact, {key: new for key, (_, new) in changed.items()})
     _audit(session, contact, actor=actor, action="updated", before=old, after=snapshot(contact))
-    _emit(
+    contact_event(
         session,
         contact,
         account_id=account_id,
@@ -266,7 +268,7 @@ def delete_contact(
     _audit(session, contact, actor=actor, action="deleted", before=snapshot(contact))
     contact.deleted_at = utcnow()
     session.flush()
-    _emit(
+    contact_event(
         session,
         contact,
         account_id=account_id,

@@ -98,6 +98,22 @@ def left(room: str) -> None:
         redis_client().hdel(_LISTENERS, room)
 
 
+def answer_resync(data: Any, *, feeds: set[str], within: set[str]) -> dict[str, Any]:
+    """A connection's ``resync`` ``{"room", "epoch", "after"}``: the :func:`replay` of
+    one of ``feeds`` (those the connection may ask for) to the rooms ``within`` (those it
+    is in), or the error to answer."""
+    if not isinstance(data, dict):
+        return {"reload": True}
+    room = str(data.get("room", ""))
+    if room not in feeds:
+        return {"error": "not_in_room"}
+    try:
+        after = int(data.get("after", 0))
+    except (TypeError, ValueError):
+        return {"error": "invalid_after"}
+    return replay(room, epoch=str(data.get("epoch", "")), after=after, within=within)
+
+
 def replay(room: str, *, epoch: str, after: int, within: set[str]) -> dict[str, Any]:
     """What ``room`` pushed after ``after`` in ``epoch`` to any of the rooms ``within``
     (those of the connection asking): ``{"events": [...]}``, or, when that cannot be told

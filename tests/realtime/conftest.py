@@ -4,6 +4,7 @@ Redis, and real Socket.IO clients connected to them."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -24,6 +25,18 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def api(url: str, member, method: str, path: str, body: dict, timeout: float = 10) -> dict:
+    """A request to a real web process, as ``member`` in their account."""
+    request = urllib.request.Request(
+        f"{url}/v1/accounts/{member.account_id}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {member.token}", "Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
+        return json.loads(answer.read())
 
 
 class WebProcess:

@@ -5,9 +5,7 @@ missed."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 
 import pytest
 
@@ -15,18 +13,11 @@ from tests.api.test_automation_engine import rule
 from tests.api.test_conversations import setup_desk
 from tests.api.test_inbox import make
 from tests.api.test_merge_split import merge
+from tests.realtime.conftest import api
 
 
 def post(url: str, member, path: str, body: dict) -> dict:
-    """A request to a real web process."""
-    request = urllib.request.Request(
-        f"{url}/v1/accounts/{member.account_id}{path}",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {member.token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
+    return api(url, member, "POST", path, body)
 
 
 def test_a_message_posted_through_one_process_reaches_a_browser_on_the_other(

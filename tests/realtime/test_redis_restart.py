@@ -11,10 +11,8 @@ worker all use it, as in production.
 from __future__ import annotations
 
 import dataclasses
-import json
 import socket
 import time
-import urllib.request
 
 import pytest
 import redis
@@ -30,7 +28,7 @@ from events.relay import RelayError, relay_once
 from tenants.db import db
 from tests.api.test_conversations import setup_desk
 from tests.api.test_inbox import make
-from tests.realtime.conftest import WebProcess
+from tests.realtime.conftest import WebProcess, api
 from tests.realtime.test_token_expiry import log_in
 
 
@@ -112,22 +110,9 @@ def deployment(app, config, tmp_path_factory):
     own.close()
 
 
-def patch(url: str, member, path: str, body: dict) -> dict:
-    """A PATCH to a real web process."""
-    request = urllib.request.Request(
-        f"{url}/v1/accounts/{member.account_id}{path}",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {member.token}", "Content-Type": "application/json"},
-        method="PATCH",
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.loads(answer.read())
-
-
 def prioritize(deployment, member, conversation_id: str, priority: str) -> None:
-    answer = patch(
-        deployment.web[1].url, member, f"/conversations/{conversation_id}", {"priority": priority}
-    )
+    path = f"/conversations/{conversation_id}"
+    answer = api(deployment.web[1].url, member, "PATCH", path, {"priority": priority}, timeout=30)
     assert answer["priority"] == priority
 
 
