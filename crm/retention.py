@@ -4,34 +4,35 @@ A deleted contact (``deleted_at`` set, see :func:`crm.service.delete_contact`) s
 restorable for ``TURUMBA_CONTACT_RETENTION_DAYS`` (default 30). Restoring it answers a
 :class:`crm.service.ContactConflict` when another contact took its email or phone
 meanwhile. After the retention period the workers purge it (a hard delete: its tags go
-with it, contacts merged into it lose their ``merged_into_id``), at most hourly per worker
-and account, where contacts change (the consumer below), like the other pruning.
+with it, contacts merged into it lose their ``merged_into_id``) through one timer per
+account (:mod:`events.timers`), due when the earliest deleted contact expires: a delete
+or a merge moves it forward, and each firing purges what expired and plans the next, so
+an account that never touches its contacts again is purged all the same, and no sweep
+looks at accounts with nothing to purge.
 A deleted contact that still has conversations is kept: conversations are never deleted
 with their contact (the foreign key restricts it); merging moves them away first.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from audit.service import Actor, record_change
 from crm.models import Contact
 from crm.service import contact_event, save_contact
-from events import names
+from events import names, timers
 from events.consumers import Event, register
 from helpdesk.models import Conversation
 from tenants.db import utcnow
 from tenants.registry import AccountRecord, live_account
 from tenants.session import tenant_session
 
-PRUNE_EVERY = 3600.0
-_pruned: dict[uuid.UUID, float] = {}
+TIMER = "contacts.purge"
 
 
 class NotRestorable(Exception):
@@ -109,33 +110,48 @@ def restore_contact(
     return contact
 
 
+def _purgeable():
+    """Deleted contacts the purge may remove once expired: those without conversations."""
+    return Contact.deleted_at.is_not(None), ~exists().where(Conversation.contact_id == Contact.id)
+
+
 def purge_expired(session: Session, *, retention_days: int, now: datetime | None = None) -> int:
     """Hard-delete the contacts deleted beyond the retention period; return how many."""
-    has_conversations = exists().where(Conversation.contact_id == Contact.id)
     return session.execute(
         delete(Contact)
-        .where(Contact.deleted_at <= _cutoff(retention_days, now), ~has_conversations)
+        .where(*_purgeable(), Contact.deleted_at <= _cutoff(retention_days, now))
         .execution_options(synchronize_session=False)
     ).rowcount
 
 
-def prune(event: Event) -> None:
-    """The consumer: purge the account's expired contacts, at most hourly per worker."""
-    now = time.monotonic()
-    if now - _pruned.get(event.account_id, -PRUNE_EVERY) < PRUNE_EVERY:
-        return
+def plan_purge(session: Session, *, account_id: uuid.UUID, retention_days: int) -> None:
+    """Keep the account's purge timer at the moment its earliest deleted contact expires
+    (no timer when nothing awaits the purge)."""
+    earliest = session.scalar(select(func.min(Contact.deleted_at)).where(*_purgeable()))
+    timers.plan(
+        session,
+        account_id=account_id,
+        kind=TIMER,
+        subject_id=account_id,
+        due_at=None if earliest is None else earliest + timedelta(days=retention_days),
+    )
+
+
+def on_deleted(event: Event) -> None:
+    """The consumer: a contact was deleted or merged away, so it awaits the purge."""
     account: AccountRecord | None = live_account(event.account_id)
     if account is None:
         return
-    _pruned[event.account_id] = now
     with tenant_session(account) as session:  # commits at the end of the block
-        purge_expired(session, retention_days=retention_days())
+        plan_purge(session, account_id=account.id, retention_days=retention_days())
 
 
-for _name in (
-    names.CONTACT_CREATED,
-    names.CONTACT_UPDATED,
-    names.CONTACT_DELETED,
-    names.CONTACT_MERGED,
-):
-    register(_name, prune, key="crm.retention.prune")
+@timers.handler(TIMER)
+def purge(session: Session, timer: timers.Timer, now: datetime) -> None:
+    days = retention_days()
+    purge_expired(session, retention_days=days, now=now)
+    plan_purge(session, account_id=timer.account_id, retention_days=days)
+
+
+for _name in (names.CONTACT_DELETED, names.CONTACT_MERGED):
+    register(_name, on_deleted, key="crm.retention.plan_purge")

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from crm.models import Contact
-from crm.retention import purge_expired, retention_days
+from crm.retention import TIMER, purge_expired, retention_days
+from events import timers
 from events.outbox import OutboxEvent
 from tenants.db import db, utcnow
 from tenants.registry import registry
@@ -168,17 +169,57 @@ class TestSoftDelete:
             assert s.get(Contact, uuid.UUID(old["id"])) is None
             assert s.get(Contact, uuid.UUID(recent["id"])) is not None
 
-    def test_the_workers_purge_at_most_hourly_per_account(self, app, client, account, settle):
-        import crm.retention
-
-        old = create(client, account, name="Old")
-        assert delete(client, account, old["id"]).status_code == 204
-        age(app, account, old["id"], 31)
-        crm.retention._pruned.pop(uuid.UUID(account.account_id), None)
-        create(client, account, name="Anyone")  # any contact event wakes the pruning
+    def test_a_timer_purges_each_deleted_contact_when_it_expires(
+        self, app, client, account, settle
+    ):
+        first, second = create(client, account, name="First"), create(client, account, name="Next")
+        assert delete(client, account, first["id"]).status_code == 204
+        age(app, account, first["id"], 10)  # deleted ten days before the second
+        assert delete(client, account, second["id"]).status_code == 204
         settle()
-        with app.app_context(), tenant_session(registry().get(uuid.UUID(account.account_id))) as s:
-            assert s.get(Contact, uuid.UUID(old["id"])) is None
+        account_id = uuid.UUID(account.account_id)
+
+        def due_at():
+            with app.app_context(), tenant_session(registry().get(account_id)) as s:
+                timer = timers.pending_timer(
+                    s, account_id=account_id, kind=TIMER, subject_id=account_id
+                )
+                return timer and timer.due_at
+
+        def present():
+            with app.app_context(), tenant_session(registry().get(account_id)) as s:
+                return {
+                    str(i)
+                    for i in s.scalars(select(Contact.id).where(Contact.deleted_at.is_not(None)))
+                }
+
+        first_expiry = due_at()
+        assert abs(first_expiry - (utcnow() + timedelta(days=20))) < timedelta(minutes=1)
+        with app.app_context():
+            timers.fire_due(limit=10_000, now=first_expiry - timedelta(seconds=1))
+        assert present() == {first["id"], second["id"]}
+        with app.app_context():
+            timers.fire_due(limit=10_000, now=first_expiry + timedelta(seconds=1))
+        assert present() == {second["id"]}  # no contact activity was needed
+        assert abs(due_at() - (utcnow() + timedelta(days=30))) < timedelta(minutes=1)
+        with app.app_context():
+            timers.fire_due(limit=10_000, now=utcnow() + timedelta(days=31))
+        assert present() == set()
+        assert due_at() is None  # nothing left to wait for
+
+    def test_a_deleted_contact_with_conversations_sets_no_purge_timer(
+        self, app, client, account, settle
+    ):
+        contact = create(client, account)
+        make(client, account, setup_channel(client, account), contact["id"])
+        assert delete(client, account, contact["id"]).status_code == 204
+        settle()
+        account_id = uuid.UUID(account.account_id)
+        with app.app_context(), tenant_session(registry().get(account_id)) as s:
+            assert (
+                timers.pending_timer(s, account_id=account_id, kind=TIMER, subject_id=account_id)
+                is None
+            )
 
 
 # -- merging --------------------------------------------------------------------------
