@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.base import Blueprint
 from api.errors import fail
+from api.requests import request_handler
 from audit.service import Actor, record_change
 from core.redis import redis_client
 from identity.api_tokens import TokenRefused, looks_like_token
@@ -284,15 +285,7 @@ def _check_declared_permission() -> None:
     So a caller without the permission learns nothing from validation errors, and the
     answer does not depend on the order of the view's decorators.
     """
-    view = current_app.view_functions.get(request.endpoint)
-    handler = view
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        method = request.method.lower()
-        handler = getattr(view_class, method, None)
-        if handler is None and method == "head":
-            handler = getattr(view_class, "get", None)
-    permission = getattr(handler, REQUIRED_PERMISSION, None)
+    permission = getattr(request_handler(), REQUIRED_PERMISSION, None)
     if permission is not None and permission not in g.permissions:
         deny(permission)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NoReturn
 
 import marshmallow as ma
 from flask import g
 from flask.views import MethodView
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from api.auth import acting, deny, requires, tenant_blueprint
 from api.base import Schema
@@ -26,6 +27,7 @@ from crm.retention import (
     restore_contact,
     retention_days,
 )
+from crm.segments.service import SegmentBroken, contacts_in
 from crm.service import (
     ContactConflict,
     InvalidContact,
@@ -66,6 +68,42 @@ LISTING = Listing(
         "id": Field(Contact.id, uuid.UUID, ("eq", "ne", "in"), sortable=False),
     },
     tiebreak=Contact.id,
+)
+
+
+def contact_listing() -> Listing:
+    """The contact list's fields with the account's custom fields: what every selection
+    of contacts (the list, an export, bulk tagging, a segment) filters and sorts on."""
+    return LISTING.with_fields(listing_fields("contact", Contact.custom_fields))
+
+
+def broken_segment(exc: SegmentBroken) -> NoReturn:
+    problem = exc.problem
+    fail(
+        409,
+        "segment_invalid",
+        f"The segment's condition no longer compiles: {problem.message}",
+        errors={problem.at: [problem.message]},
+    )
+
+
+def in_segment(segment_id: uuid.UUID, field: str) -> ColumnElement[bool]:
+    """The contacts of the account's segment ``segment_id``, for narrowing a selection:
+    422 naming ``field`` when the account has no such segment (another account's id is
+    just as unknown), 409 ``segment_invalid`` when its condition no longer compiles."""
+    try:
+        clause = contacts_in(db.session, segment_id)
+    except SegmentBroken as exc:
+        broken_segment(exc)
+    if clause is None:
+        fail(422, "validation_failed", "No such segment.", errors={field: ["no such segment"]})
+    return clause
+
+
+SEGMENT_HELP = (
+    "Only the contacts of this segment (GET …/segments), on top of the filters; 422 when "
+    "the account has no such segment, 409 `segment_invalid` when its condition no longer "
+    "compiles"
 )
 
 
@@ -117,6 +155,7 @@ ContactPage = page_schema(ContactOut, "ContactPage")
 
 
 class ContactListArgs(ListArgs):
+    segment = ma.fields.UUID(metadata={"description": SEGMENT_HELP})
     deleted = ma.fields.Boolean(
         load_default=False,
         metadata={
@@ -179,25 +218,27 @@ def _contact_or_404(contact_id: uuid.UUID) -> Contact:
 class Contacts(MethodView):
     @blp.arguments(ContactListArgs, location="query")
     @blp.response(200, ContactPage)
-    @blp.errors(400)
+    @blp.errors(400, 409)
     @requires("contacts:read")
     def get(self, args):
         """List contacts with filters, sorting and pagination
 
         Custom fields filter and sort as `custom_fields.<key>`
-        (`filter=custom_fields.plan:eq:pro`, `sort=-custom_fields.seats`). Deleted
-        contacts are left out; `deleted=true` lists only those deleted within the
-        retention period, with `deleted_at` and `restorable_until` (needs
-        `contacts:delete`).
+        (`filter=custom_fields.plan:eq:pro`, `sort=-custom_fields.seats`); `segment`
+        narrows to a segment's contacts. Deleted contacts are left out; `deleted=true`
+        lists only those deleted within the retention period, with `deleted_at` and
+        `restorable_until` (needs `contacts:delete`).
         """
-        listing = LISTING.with_fields(listing_fields("contact", Contact.custom_fields))
         if args.pop("deleted"):
             if "contacts:delete" not in g.permissions:
                 deny("contacts:delete")
             query = deleted_contacts(retention_days=retention_days())
         else:
             query = select(Contact).where(Contact.deleted_at.is_(None))
-        return paginate(db.session, query, listing, args)
+        segment_id = args.pop("segment", None)
+        if segment_id is not None:
+            query = query.where(in_segment(segment_id, "segment"))
+        return paginate(db.session, query, contact_listing(), args)
 
     @blp.arguments(ContactIn)
     @blp.response(201, ContactOut)

@@ -10,8 +10,7 @@ from flask.views import MethodView
 
 from api.auth import acting, deny, requires, tenant_blueprint
 from api.base import Schema
-from api.contacts import LISTING, ContactIn
-from api.custom_fields import listing_fields
+from api.contacts import ContactIn, contact_listing, in_segment
 from api.errors import fail
 from api.helpdesk_errors import refusals_answered
 from api.listing import filtered
@@ -30,7 +29,6 @@ from crm.bulk import (
     run_batch,
     tag_contacts,
 )
-from crm.models import Contact
 from crm.service import InvalidContact
 from helpdesk.tags import MAX_NAME_LENGTH
 from tenants.db import db
@@ -169,11 +167,19 @@ class BulkTagsIn(Schema):
             "example": ["company:eq:Analytical Engines"],
         },
     )
+    segment_id = ma.fields.UUID(
+        metadata={
+            "description": "Or the contacts of this segment (GET …/segments), alone or "
+            f"narrowed by `filter`; at most {MAX_TAGGED} contacts. 422 when the account "
+            "has no such segment, 409 `segment_invalid` when its condition no longer "
+            "compiles"
+        },
+    )
 
     @ma.validates_schema
     def _one_selection(self, data: dict[str, Any], **kwargs) -> None:
-        if ("ids" in data) == ("filter" in data):
-            raise ma.ValidationError("give either ids or filter", "ids")
+        if ("ids" in data) == ("filter" in data or "segment_id" in data):
+            raise ma.ValidationError("give either ids, or a filter and/or a segment_id", "ids")
         if not data["add"] and not data["remove"]:
             raise ma.ValidationError("give tags to add or remove", "add")
 
@@ -264,10 +270,10 @@ class ContactsBulk(MethodView):
 class ContactsBulkTags(MethodView):
     @blp.arguments(BulkTagsIn)
     @blp.response(200, BulkTagsOut)
-    @blp.errors(400)
+    @blp.errors(400, 409)
     @requires("contacts:write")
     def post(self, data):
-        """Tag and untag many contacts at once, by ids or by a list filter
+        """Tag and untag many contacts at once, by ids, a list filter or a segment
 
         Applied set-wise; each contact that gains or loses a tag emits `tag.added` /
         `tag.removed` as tagging it alone does (tags already carried, or not carried,
@@ -278,8 +284,9 @@ class ContactsBulkTags(MethodView):
         if "ids" in data:
             selection = contact_ids(data["ids"])
         else:
-            listing = LISTING.with_fields(listing_fields("contact", Contact.custom_fields))
-            selection = filtered(live_contact_ids(), listing, data["filter"])
+            selection = filtered(live_contact_ids(), contact_listing(), data.get("filter", []))
+            if "segment_id" in data:
+                selection = selection.where(in_segment(data["segment_id"], "segment_id"))
         try:
             with refusals_answered():
                 change = tag_contacts(
@@ -291,11 +298,12 @@ class ContactsBulkTags(MethodView):
                     **acting(),
                 )
         except TooManyContacts:
+            field = "filter" if "filter" in data else "segment_id"
             fail(
                 422,
                 "too_many_contacts",
-                f"The filter selects more than {MAX_TAGGED} contacts; narrow it.",
-                errors={"filter": [f"at most {MAX_TAGGED} contacts per call"]},
+                f"The selection holds more than {MAX_TAGGED} contacts; narrow it.",
+                errors={field: [f"at most {MAX_TAGGED} contacts per call"]},
             )
         db.session.commit()
         answer = {

@@ -5,7 +5,7 @@
 when the problem concerns named fields (422, some 400/409/503) and is keyed by field,
 never by where the field came from. A few errors add a documented key of their own
 (``duplicate_of`` on a duplicate contact's 409, ``report`` on a refused bulk
-operation). Views raise errors with :func:`fail`; nothing
+operation, ``rules`` on a segment in use). Views raise errors with :func:`fail`; nothing
 else builds error bodies: Flask's own errors (404, 405 with its ``Allow`` header,
 413...), webargs' validation errors and unhandled exceptions all come through
 :func:`error_body`. A 500 never shows what went wrong, only the request id that
@@ -56,6 +56,13 @@ class ErrorSchema(ma.Schema):
             "description": "On a refused all-or-nothing bulk operation: the per-item "
             "report, as `POST …/contacts/bulk` answers it (BatchReportOut)"
         }
+    )
+    rules = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={
+            "description": "On 409 `segment_in_use`: the automation rules that name the "
+            "segment, each `{id, name}`"
+        },
     )
 
 

@@ -272,7 +272,7 @@ def _column_condition(column: Any, op: str, value: Any):
     }[op](value)
 
 
-def _ordering(listing: Listing, sort: str | None) -> list:
+def ordering(listing: Listing, sort: str | None) -> list:
     clauses = []
     for term in (sort or listing.default_sort).split(","):
         term = term.strip()
@@ -300,7 +300,7 @@ def paginate(session: Session, query: Select, listing: Listing, args: dict) -> d
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
     rows = session.scalars(
-        query.order_by(*_ordering(listing, args["sort"]))
+        query.order_by(*ordering(listing, args["sort"]))
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
@@ -326,4 +326,4 @@ def filtered(query: Select, listing: Listing, filters: list[str]) -> Select:
 def ordered(query: Select, listing: Listing, sort: str | None) -> Select:
     """``query`` in the list's order for ``sort`` (its default without one), tie-break
     last; an unknown field is the list's 400 ``invalid_sort``."""
-    return query.order_by(*_ordering(listing, sort))
+    return query.order_by(*ordering(listing, sort))

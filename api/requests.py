@@ -1,4 +1,5 @@
-"""Per-request plumbing: request ids, the access log line, and refusing non-JSON bodies.
+"""Per-request plumbing: request ids, the access log line, and refusing non-JSON bodies
+(but the files of the views marked :func:`accepts_upload`).
 
 Request ids: a client may send ``X-Request-ID`` (1-128 characters of ``A-Z a-z 0-9 . _ :
 -``); anything else, or nothing, gets a fresh one. The id is echoed in the response
@@ -17,8 +18,10 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from api.errors import fail
 from core.logging import request_id_var
@@ -35,12 +38,49 @@ def _start() -> None:
     g.started = time.perf_counter()
 
 
+#: The attribute :func:`accepts_upload` leaves on a view: its body limit, a callable.
+UPLOAD_LIMIT = "upload_limit"
+UPLOAD_TYPES = ("multipart/form-data", "text/csv")
+
+
+def request_handler() -> Any:
+    """The function that will answer this request (a MethodView's method), or None."""
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return view
+    method = request.method.lower()
+    handler = getattr(view_class, method, None)
+    if handler is None and method == "head":
+        handler = getattr(view_class, "get", None)
+    return handler
+
+
+def accepts_upload(limit: Callable[[], int]):
+    """Let a view take a file, as ``multipart/form-data`` or a raw ``text/csv`` body,
+    instead of JSON, of up to ``limit()`` bytes: its own limit, over
+    ``TURUMBA_MAX_CONTENT_LENGTH`` (werkzeug counts as it reads, so a body without a
+    length is held to it too)."""
+
+    def decorator(view):
+        setattr(view, UPLOAD_LIMIT, limit)
+        return view
+
+    return decorator
+
+
 def _refuse_non_json() -> None:
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
-    if request.method in _BODY_METHODS and has_body and not request.is_json:
+    if request.method not in _BODY_METHODS or not has_body or request.is_json:
+        return
+    limit = getattr(request_handler(), UPLOAD_LIMIT, None)
+    if limit is None:
         fail(415, message="Send the body as application/json.")
+    if request.mimetype not in UPLOAD_TYPES:
+        fail(415, message="Send the file as multipart/form-data (field `file`) or text/csv.")
+    request.max_content_length = limit()
 
 
 def _finish(response):

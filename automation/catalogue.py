@@ -137,6 +137,9 @@ FIELDS: tuple[Field, ...] = (
     Field("contact.company", "text", "Company"),
     Field("contact.tags", "multiselect", "Contact tags"),
     Field("contact.created_at", "datetime", "Contact created"),
+    Field("contact.updated_at", "datetime", "Contact updated"),
+    Field("contact.custom_fields", "any", "Contact custom field", open_ended=True),
+    Field("contact.segments", "multiselect", "Contact's segments (ids)"),
     Field("assignee.id", "id", "Assignee"),
     Field("assignee.name", "text", "Assignee name"),
     Field("assignee.email", "text", "Assignee email"),
@@ -162,16 +165,16 @@ def known_field(path: str) -> bool:
 _PER_ITEM = frozenset({"map", "filter", "reduce", "all", "some", "none"})
 
 
-def unknown_fields(logic: object, at: str = "") -> list[tuple[str, str]]:
-    """Every ``(pointer, path)`` where ``logic`` reads a path that is not a known field.
+def field_reads(logic: object, at: str = "") -> list[tuple[str, str]]:
+    """Every ``(pointer, path)`` where ``logic`` reads a literal path of the context.
 
-    Only literal paths are checked (a path computed at run time cannot be); reads inside
+    Only literal paths count (a path computed at run time cannot be known); reads inside
     a per-item operator's body read the item and are left alone.
     """
     found: list[tuple[str, str]] = []
     if isinstance(logic, list):
         for index, item in enumerate(logic):
-            found += unknown_fields(item, f"{at}/{index}")
+            found += field_reads(item, f"{at}/{index}")
         return found
     if not isinstance(logic, dict) or len(logic) != 1:
         return found
@@ -179,18 +182,80 @@ def unknown_fields(logic: object, at: str = "") -> list[tuple[str, str]]:
     here = f"{at}/{operator}"
     if operator == "var":
         path = args[0] if isinstance(args, list) and args else args
-        if isinstance(path, str) and path and not known_field(path):
+        if isinstance(path, str) and path:
             found.append((here, path))
         return found
     if operator in ("missing", "missing_some"):
         paths = args[1] if operator == "missing_some" and isinstance(args, list) else args
         for index, path in enumerate(paths if isinstance(paths, list) else [paths]):
-            if isinstance(path, str) and not known_field(path):
+            if isinstance(path, str):
                 found.append((f"{here}/{index}", path))
         return found
     if operator in _PER_ITEM and isinstance(args, list):
         for index, item in enumerate(args):
             if index != 1:
-                found += unknown_fields(item, f"{here}/{index}")
+                found += field_reads(item, f"{here}/{index}")
         return found
-    return unknown_fields(args, here)
+    return field_reads(args, here)
+
+
+def unknown_fields(logic: object, at: str = "") -> list[tuple[str, str]]:
+    """Every ``(pointer, path)`` where ``logic`` reads a path that is not a known field."""
+    return [(pointer, path) for pointer, path in field_reads(logic, at) if not known_field(path)]
+
+
+def reads(logic: object, path: str) -> bool:
+    """Whether ``logic`` reads the field ``path``."""
+    return any(read == path for _, read in field_reads(logic))
+
+
+def _is_read_of(node: object, path: str) -> bool:
+    if not isinstance(node, dict) or set(node) != {"var"}:
+        return False
+    args = node["var"]
+    return (args[0] if isinstance(args, list) and args else args) == path
+
+
+def _strings(node: object, at: str) -> list[tuple[str, str]]:
+    """The literal strings in ``node`` (in lists and in operations' arguments too)."""
+    if isinstance(node, str):
+        return [(at, node)]
+    if isinstance(node, list):
+        return [found for i, item in enumerate(node) for found in _strings(item, f"{at}/{i}")]
+    if isinstance(node, dict) and len(node) == 1:
+        ((operator, args),) = node.items()
+        if operator != "var":
+            return _strings(args, f"{at}/{operator}")
+    return []
+
+
+def compared_literals(logic: object, path: str, at: str = "") -> list[tuple[str, str]]:
+    """The literal strings ``logic`` compares the field ``path`` with, each with its
+    pointer: the other arguments of an operation reading ``{"var": path}``, and the
+    strings in the body of a some/all/none over it. For ``contact.segments``: the segment
+    ids a rule names ("contact is in segment X")."""
+    found: list[tuple[str, str]] = []
+    if isinstance(logic, list):
+        for index, item in enumerate(logic):
+            found += compared_literals(item, path, f"{at}/{index}")
+        return found
+    if not isinstance(logic, dict) or len(logic) != 1:
+        return found
+    ((operator, args),) = logic.items()
+    if operator == "var":
+        return found
+    here = f"{at}/{operator}"
+    items = args if isinstance(args, list) else [args]
+    pointers = [f"{here}/{i}" for i in range(len(items))] if isinstance(args, list) else [here]
+    if any(_is_read_of(item, path) for item in items):
+        if operator in _PER_ITEM:
+            body = list(zip(items, pointers, strict=True))[1:2]
+        else:
+            body = [(item, p) for item, p in zip(items, pointers, strict=True)]
+        for item, pointer in body:
+            if not _is_read_of(item, path):
+                found += _strings(item, pointer)
+        return found
+    for item, pointer in zip(items, pointers, strict=True):
+        found += compared_literals(item, path, pointer)
+    return found

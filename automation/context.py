@@ -4,7 +4,8 @@ Built when the rule runs, from the latest state in the database (not a snapshot 
 when the event was queued), so a rule sees what an agent opening the conversation would.
 Its shape is :data:`automation.catalogue.FIELDS` (version
 :data:`~automation.catalogue.CONTEXT_VERSION`); timestamps are ISO-8601 strings in UTC,
-ids are strings, and anything the event does not concern is ``null``.
+ids are strings, and anything the event does not concern is ``null``. The contact's
+``segments`` are only filled for the rules that read them (:func:`add_segments`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 from sqlalchemy import Select, Uuid, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from automation.catalogue import CONTEXT_VERSION
+from automation.catalogue import CONTEXT_VERSION, reads
+from crm.custom_fields import typed_values
 from crm.models import Contact
+from crm.segments.service import SEGMENTS_FIELD, memberships
 from events import names
 from events.consumers import Event
 from helpdesk.models import Channel, Conversation, Message, Team
@@ -106,7 +109,10 @@ _FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "team": (Team, ("id", "name")),
     "assignee": (User, ("id", "name", "email")),
     "message": (Message, ("id", "direction", "private", "sender_type", "body", "created_at")),
-    "contact": (Contact, ("id", "name", "email", "phone", "company", "created_at")),
+    "contact": (
+        Contact,
+        ("id", "name", "email", "phone", "company", "created_at", "updated_at"),
+    ),
 }
 
 
@@ -126,6 +132,15 @@ def _tag_names(link: Any, owner: Any, owner_id: Any) -> Any:
     return func.array(names.order_by(Tag.name).scalar_subquery())
 
 
+def _about_the_contact() -> list:
+    """The contact's tags and custom fields (those of a defined key whose value fits its
+    type: a segment's SQL reads them so too, :mod:`crm.segments.fields`)."""
+    return [
+        _tag_names(ContactTag, ContactTag.contact_id, Contact.id).label("contact__tags"),
+        typed_values(Contact.custom_fields, "contact").label("contact__custom_fields"),
+    ]
+
+
 @functools.cache
 def _about_conversation() -> Select:
     """Everything a conversation's event shows a rule, in one round trip: the
@@ -139,7 +154,7 @@ def _about_conversation() -> Select:
             _tag_names(ConversationTag, ConversationTag.conversation_id, Conversation.id).label(
                 "conversation__tags"
             ),
-            _tag_names(ContactTag, ContactTag.contact_id, Contact.id).label("contact__tags"),
+            *_about_the_contact(),
         )
         .select_from(Conversation)
         .join(Channel, Channel.id == Conversation.channel_id)
@@ -155,10 +170,9 @@ def _about_conversation() -> Select:
 
 @functools.cache
 def _about_contact() -> Select:
-    return select(
-        *_columns("contact"),
-        _tag_names(ContactTag, ContactTag.contact_id, Contact.id).label("contact__tags"),
-    ).where(Contact.id == bindparam("contact_id", type_=Uuid))
+    return select(*_columns("contact"), *_about_the_contact()).where(
+        Contact.id == bindparam("contact_id", type_=Uuid)
+    )
 
 
 def _parts(row: Any) -> dict[str, dict[str, Any] | None]:
@@ -197,7 +211,7 @@ def build(session: Session, event: Event, *, account: AccountRecord) -> dict[str
             },
         ).first()
     elif event.subject_type == "contact" and event.subject_id:
-        row = session.execute(_about_contact(), {"contact_id": event.subject_id}).first()
+        context["contact"] = contact_document(session, event.subject_id)
     if row is not None:
         context |= _parts(row)
     message = context["message"]
@@ -205,6 +219,21 @@ def build(session: Session, event: Event, *, account: AccountRecord) -> dict[str
         message["kind"] = "note" if message["private"] else message["direction"]
         message["auto_reply"] = is_auto_reply(message.pop("metadata"))
     return context
+
+
+def contact_document(session: Session, contact_id: uuid.UUID) -> dict[str, Any] | None:
+    """The context's ``contact``: what a condition about a contact reads."""
+    row = session.execute(_about_contact(), {"contact_id": contact_id}).first()
+    return None if row is None else _parts(row)["contact"]
+
+
+def add_segments(session: Session, context: dict[str, Any], conditions: list[Any]) -> None:
+    """Fill ``contact.segments`` (the ids of the segments the contact is in, sorted) when
+    one of ``conditions`` reads it: every segment is evaluated in one statement, so the
+    documents of rules that do not ask never pay for it."""
+    contact = context.get("contact")
+    if contact is not None and any(reads(c, SEGMENTS_FIELD) for c in conditions):
+        contact["segments"] = memberships(session, uuid.UUID(contact["id"]))
 
 
 def sample_event(

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from audit.service import SYSTEM, Actor, record_change
 from automation import jsonlogic, schedules
 from automation.catalogue import TRIGGER_EVENTS
-from automation.context import build, sample_event
+from automation.context import add_segments, build, sample_event
 from automation.models import Rule, RuleRun
 from automation.rulebook import BOOK, SCHEDULED, Listed
 from automation.runners import RUNNERS, Job, Skipped
@@ -226,6 +226,7 @@ def run_rules(
     if not listed:
         return []
     context = build(session, event, account=account)
+    add_segments(session, context, [rule.conditions for rule in listed])
     chain = set(event.payload.get("rule_chain", ()))
     runs = []
     conversation: Conversation | None = None
@@ -333,6 +334,7 @@ def try_rule(
             message_id=message_id,
         )
         context = build(session, event, account=account)
+        add_segments(session, context, [conditions])
     return dry_run(conditions, actions, context)
 
 

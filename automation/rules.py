@@ -1,7 +1,8 @@
 """Automation rules: create, change (each edit a new version), restore, reorder, delete.
 
 Everything a rule holds is checked before it is stored: its trigger, its conditions
-(they compile, and every field they read is in the catalogue) and its actions' parameters
+(they compile, every field they read is in the catalogue, every segment they name with
+``contact.segments`` exists) and its actions' parameters
 (:mod:`automation.actions`). A refusal names the offending part as a path into the rule,
 ``conditions/and/1/==/0/var`` or ``actions/0/params/agent_id``.
 """
@@ -19,6 +20,7 @@ from automation import jsonlogic, schedules
 from automation.actions import check_actions
 from automation.catalogue import SCHEDULES, TRIGGER_EVENTS, unknown_fields
 from automation.models import RUN_ORDER, Rule, RuleVersion
+from crm.segments.service import unknown_segment_ids
 from helpdesk.errors import InvalidField
 
 #: What a version of a rule keeps, and what an edit may change.
@@ -88,6 +90,8 @@ def check_definition(
         raise InvalidField("name", "required")
     _check_trigger(definition["events"], definition["schedule"])
     check_conditions(definition["conditions"])
+    for at, value in unknown_segment_ids(session, definition["conditions"]):
+        raise InvalidField(f"conditions{at}", f"no segment {value!r} in this account")
     actions = check_actions(session, account_id=account_id, actions=definition["actions"])
     return {
         **definition,

@@ -68,6 +68,13 @@ def _key_pairs(environ: dict[str, str], name: str) -> tuple[tuple[str, str], ...
     return tuple(pairs)
 
 
+def _reader_processes() -> int:
+    """A core each beyond two, at most four: reading an import's rows competes for the
+    CPU with the worker writing them and with PostgreSQL (measured on two cores: no gain,
+    a loss under load; crm.imports.rows.read_batches)."""
+    return max(0, min(4, (os.cpu_count() or 1) - 2))
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -93,6 +100,13 @@ class Config:
     #: Deleted contacts stay restorable this many days, then the workers purge them.
     contact_retention_days: int = 30
     max_content_length: int = 1024 * 1024
+    #: Largest CSV file a contact import takes (its own limit, over max_content_length).
+    import_max_bytes: int = 50 * 1024 * 1024
+    #: Rows a contact import writes per transaction (and checkpoint).
+    import_batch_size: int = 1000
+    #: Processes a large contact import reads (checks) its rows in, beside the worker's
+    #: (0: the worker reads them itself). Default: see :func:`_reader_processes`.
+    import_processes: int = 0
     db_pool_size: int = 10
     #: Milliseconds a statement waits for a row lock before failing (0: forever). A
     #: request answers instead of hanging; a worker's job fails and is retried later.
@@ -145,6 +159,9 @@ class Config:
             "retention_days": _int(env, "TURUMBA_RETENTION_DAYS", 30),
             "contact_retention_days": _int(env, "TURUMBA_CONTACT_RETENTION_DAYS", 30),
             "max_content_length": _int(env, "TURUMBA_MAX_CONTENT_LENGTH", 1024 * 1024),
+            "import_max_bytes": _int(env, "TURUMBA_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
+            "import_batch_size": _int(env, "TURUMBA_IMPORT_BATCH_SIZE", 1000),
+            "import_processes": _int(env, "TURUMBA_IMPORT_PROCESSES", _reader_processes()),
             "db_pool_size": _int(env, "TURUMBA_DB_POOL_SIZE", 10),
             "db_lock_timeout": _int(env, "TURUMBA_DB_LOCK_TIMEOUT", 30_000),
             "registry_ttl": _int(env, "TURUMBA_REGISTRY_TTL", 30),
@@ -184,6 +201,10 @@ class Config:
             ("postgresql://", "postgresql+psycopg://", "postgres://")
         ):
             raise ConfigError("TURUMBA_DATABASE_URL must be a postgresql:// URL")
+        if self.import_batch_size < 1:
+            raise ConfigError("TURUMBA_IMPORT_BATCH_SIZE must be at least 1")
+        if self.import_processes < 0:
+            raise ConfigError("TURUMBA_IMPORT_PROCESSES must be 0 or more")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -23,6 +23,7 @@ Callers own the transaction; definition changes are written to the audit log.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import uuid
@@ -50,7 +51,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -149,12 +150,14 @@ def _nested_repeats(items: Any, repeated: bool = False) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=256)
 def compile_regex(pattern: str) -> re.Pattern[str]:
     """``pattern`` compiled, or ``ValueError`` saying why it is refused.
 
     Patterns are at most 200 characters, and may neither repeat a repetition (``(a+)+``)
     nor use backreferences; with values limited to 1,000 characters this keeps a match
-    from backtracking for long.
+    from backtracking for long. Cached: checking a value parses its pattern otherwise, and
+    an import checks thousands against the same one.
     """
     if len(pattern) > MAX_REGEX_LENGTH:
         raise ValueError(f"at most {MAX_REGEX_LENGTH} characters")
@@ -465,9 +468,12 @@ def checked_values(
     current: dict[str, Any],
     changes: dict[str, Any],
     require: bool,
+    definitions: dict[str, CustomFieldDefinition] | None = None,
 ) -> dict[str, Any]:
     """The values a record will hold: ``current`` with ``changes`` merged in (``None``, an
     empty string or list removes a key), each checked against its definition.
+    ``definitions`` (``entity``'s, by key) spares the query when the caller checks many
+    records at once (an import).
 
     Refused (``CustomFieldError``, keyed ``custom_fields.<key>``): unknown keys, values
     of the wrong type or not matching their rules (including values kept from before a
@@ -476,7 +482,8 @@ def checked_values(
     writes custom fields; a record created without them (by a widget visitor, an inbound
     channel, a split) is asked for them at the next such change.
     """
-    definitions = {d.key: d for d in list_definitions(session, entity)}
+    if definitions is None:
+        definitions = {d.key: d for d in list_definitions(session, entity)}
     errors: dict[str, list[str]] = {}
     merged = dict(current)
     for key, value in changes.items():
@@ -506,19 +513,58 @@ def checked_values(
 # --- reading values in SQL -------------------------------------------------------------
 
 
+def fits(element: Any, kind: str) -> ColumnElement[bool]:
+    """Whether the JSONB ``element`` (a record's value, or SQL NULL) is a value of a
+    ``kind`` field: a JSON number, boolean, ``YYYY-MM-DD`` string, list of strings or
+    string. Never NULL. A value of another type (left by a type change) is no value of the
+    field: lists, segments and the automation context all read it so (see
+    :func:`typed_values`)."""
+    typeof = func.coalesce(func.jsonb_typeof(element), "null")
+    if kind == NUMBER:
+        return typeof == "number"
+    if kind == BOOLEAN:
+        return typeof == "boolean"
+    if kind == DATE:
+        return and_(
+            typeof == "string", func.coalesce(element.astext.regexp_match(_ISO_DATE), False)
+        )
+    if kind == MULTI_SELECT:
+        others = func.jsonb_path_exists(
+            element, cast('strict $[*] ? (@.type() != "string")', JSONPATH)
+        )
+        return and_(typeof == "array", not_(func.coalesce(others, False)))
+    return typeof == "string"
+
+
+def typed_values(column: Any, entity: str) -> ColumnElement[dict[str, Any]]:
+    """A record's values (its JSONB ``column``) as a JSONB object holding the keys of
+    ``entity``'s definitions whose value :func:`fits` them: what a document about the
+    record shows (the automation context), so that a condition means the same there and
+    in SQL."""
+    element = column[CustomFieldDefinition.key]
+    fitting = case(
+        *((CustomFieldDefinition.type == kind, fits(element, kind)) for kind in TYPES),
+        else_=False,
+    )
+    aggregate = func.jsonb_object_agg(CustomFieldDefinition.key, element)
+    return (
+        select(func.coalesce(aggregate, cast("{}", JSONB)))
+        .where(CustomFieldDefinition.entity == entity, fitting)
+        .scalar_subquery()
+    )
+
+
 def sort_expression(column: Any, definition: CustomFieldDefinition) -> ColumnElement:
     """The value as a typed SQL expression: NULL where absent or not of the field's type."""
     element, text = column[definition.key], column[definition.key].astext
-    kind = func.jsonb_typeof(element)
+    fitting = fits(element, definition.type)
     if definition.type == NUMBER:
-        return case((kind == "number", cast(text, Numeric)), else_=None)
-    if definition.type == DATE:
-        return case((and_(kind == "string", text.regexp_match(_ISO_DATE)), text), else_=None)
+        return case((fitting, cast(text, Numeric)), else_=None)
     if definition.type == BOOLEAN:
-        return case((kind == "boolean", cast(text, Boolean)), else_=None)
+        return case((fitting, cast(text, Boolean)), else_=None)
     if definition.type == MULTI_SELECT:
         return element
-    return case((kind == "string", text), else_=None)
+    return case((fitting, text), else_=None)
 
 
 def _filter_form(definition: CustomFieldDefinition, value: Any) -> Any:

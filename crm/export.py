@@ -5,7 +5,8 @@ each of the account's contact custom fields; by default all of them, the custom 
 in definition order. Cells are text: dates ISO 8601, booleans ``true``/``false``,
 multi-select values joined with ``"; "``, nothing for a missing value. A cell that a
 spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or
-a carriage return) is prefixed with ``'``, except an E.164 phone (``+`` and digits).
+a carriage return) is prefixed with ``'``, except an E.164 phone (``+`` and digits);
+:func:`uncell` drops it again on import.
 
 :func:`csv_chunks` reads the rows with a server-side cursor, a batch at a time, so
 memory stays flat however many contacts there are. The caller owns the transaction.
@@ -76,6 +77,14 @@ def cell(value: Any) -> str:
         text = str(value)
     if text.startswith(FORMULA_STARTS) and not _E164.fullmatch(text):
         return f"'{text}"
+    return text
+
+
+def uncell(text: str) -> str:
+    """A cell's text as :func:`cell` was given it: the ``'`` that defused a formula
+    dropped, so an exported file imports back to the same values."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
     return text
 
 

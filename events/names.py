@@ -16,6 +16,9 @@ CONTACT_UPDATED = "contact.updated"
 CONTACT_DELETED = "contact.deleted"
 CONTACT_RESTORED = "contact.restored"
 CONTACT_MERGED = "contact.merged"
+#: An import of contacts completed: one event with its counts, not one per contact
+#: (crm.imports.runner).
+CONTACTS_IMPORTED = "contacts.imported"
 CHANNEL_MEMBER_ADDED = "channel.member_added"
 CHANNEL_TEAM_ATTACHED = "channel.team_attached"
 TEAM_MEMBER_ADDED = "team.member_added"

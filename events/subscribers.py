@@ -1,4 +1,5 @@
-"""The modules whose consumers subscribe to the event stream.
+"""The modules whose consumers subscribe to the event stream, or whose handlers fire
+timers (:mod:`events.timers`).
 
 Consumers register themselves when their module is imported (``@consumer(...)``); the
 dispatch job imports this list first, so a worker runs every consumer whatever else it
@@ -23,6 +24,9 @@ MODULES: tuple[str, ...] = (
     "helpdesk.snooze",
     "helpdesk.notifications",
     "crm.retention",
+    "crm.files",
+    "crm.exports",
+    "crm.imports.runner",
     "automation.engine",
 )
 

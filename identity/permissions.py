@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, str] = {
     "contacts:read": "List and read contacts",
     "contacts:write": "Create and change contacts",
     "contacts:delete": "Delete contacts",
+    "segments:manage": "Create, change and delete contact segments (saved filters that "
+    "automation rules may use)",
     "channels:manage": "Create, change and delete channels, their inbox members and "
     "assignment policies, and set agents' capacity",
     "teams:manage": "Create, change and delete teams and their members",

@@ -18,7 +18,11 @@ import accounts.models  # noqa: F401  (registers the tenant tables)
 import audit.models  # noqa: F401
 import automation.models  # noqa: F401
 import crm.custom_fields
-import crm.models  # noqa: F401
+import crm.exports
+import crm.files
+import crm.imports.models
+import crm.models
+import crm.segments.models  # noqa: F401
 import helpdesk.activity
 import helpdesk.assignment
 import helpdesk.models

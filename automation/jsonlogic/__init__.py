@@ -98,6 +98,9 @@ shift is two periods on two days. The instant is converted to the zone (so DST i
 zone's business), then checked against the holidays and that weekday's periods.
 
 Limits: a rule nests at most 40 levels and has at most 10,000 nodes.
+
+Lists filter in the database instead: :mod:`automation.jsonlogic.sql` compiles a condition
+to a SQL clause meaning exactly what this evaluator means (segments of contacts).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -185,4 +186,153 @@ def test_the_operation_is_documented_as_a_csv_download(client):
     assert "Content-Disposition" in ok["headers"]
     assert {"400", "401", "403", "404", "422"} <= set(operation["responses"])
     names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
-    assert names == {"columns", "filter", "sort"}
+    assert names == {"columns", "filter", "segment", "sort"}
+
+
+# -- exports run as a job -----------------------------------------------------------------
+
+
+def export_job(client, member, **query):
+    return client.post(member.url("/contacts/exports"), headers=member.headers, query_string=query)
+
+
+def export_state(client, member, export_id):
+    response = client.get(member.url(f"/contacts/exports/{export_id}"), headers=member.headers)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def download(client, member, export_id):
+    return client.get(member.url(f"/contacts/exports/{export_id}/download"), headers=member.headers)
+
+
+class TestExportJob:
+    def test_the_worker_writes_what_the_download_would_answer(self, client, account, run_jobs):
+        for name, company in [("Cy", "Acme"), ("Al", "Acme"), ("Bo", "Other")]:
+            create(client, account, name=name, company=company)
+        query = {"filter": ["company:eq:Acme"], "sort": "name", "columns": "name,company"}
+        asked = export_job(client, account, **query)
+        assert asked.status_code == 202, asked.json
+        assert asked.json["status"] == "queued"
+        assert asked.json["total_rows"] == 2
+        assert asked.json["download_url"] is None
+        waiting = download(client, account, asked.json["id"])
+        assert (waiting.status_code, waiting.json["code"]) == (409, "contact_export_not_ready")
+
+        run_jobs()
+        done = export_state(client, account, asked.json["id"])
+        assert done["status"] == "completed"
+        assert done["rows_done"] == 2
+        assert done["download_url"].endswith(f"/contacts/exports/{asked.json['id']}/download")
+        got = download(client, account, asked.json["id"])
+        assert got.mimetype == "text/csv"
+        assert rows(got) == rows(export(client, account, **query))
+        assert rows(got) == [["name", "company"], ["Al", "Acme"], ["Cy", "Acme"]]
+
+    def test_contacts_are_chosen_when_asked_and_deleted_ones_left_out(
+        self, client, account, run_jobs
+    ):
+        kept, gone = create(client, account, name="Kept"), create(client, account, name="Gone")
+        asked = export_job(client, account, columns="name")
+        create(client, account, name="Later")  # after the request: not in this export
+        deleted = client.delete(account.url(f"/contacts/{gone['id']}"), headers=account.headers)
+        assert deleted.status_code == 204
+        run_jobs()
+        assert rows(download(client, account, asked.json["id"])) == [["name"], [kept["name"]]]
+        assert export_state(client, account, asked.json["id"])["rows_done"] == 1
+
+    def test_the_requester_hears_when_it_is_done(self, app, client, account, run_jobs):
+        import redis as redis_lib
+
+        create(client, account, name="Ada")
+        pubsub = redis_lib.Redis.from_url(app.extensions["turumba.config"].redis_url).pubsub()
+        pubsub.psubscribe("*")
+        asked = export_job(client, account)
+        run_jobs()
+        published = [
+            m["data"]
+            for m in iter(lambda: pubsub.get_message(timeout=0.2), None)
+            if m["type"] == "pmessage"
+        ]
+        pubsub.close()
+        assert any(
+            b"contact_export.completed" in data and asked.json["id"].encode() in data
+            for data in published
+        )
+
+    def test_a_dead_worker_is_replaced_by_the_deadline_timer(self, app, client, account, run_jobs):
+        from crm import exports
+        from events import timers
+        from tenants.db import utcnow
+
+        create(client, account, name="Ada")
+        asked = export_job(client, account)
+        # the job never runs (its worker died): past the deadline the timer queues it again
+        with app.app_context():
+            timers.fire_due(limit=10_000, now=utcnow() + exports.DEADLINE)
+        assert export_state(client, account, asked.json["id"])["status"] == "queued"
+        run_jobs()  # the first job and the one queued again: one file, one completion
+        assert export_state(client, account, asked.json["id"])["status"] == "completed"
+        assert rows(download(client, account, asked.json["id"]))[1][1] == "Ada"
+
+    def test_errors_are_the_downloads(self, client, account):
+        bad = export_job(client, account, columns="nope")
+        assert (bad.status_code, bad.json["errors"]) == (
+            422,
+            {"columns": [bad.json["errors"]["columns"][0]]},
+        )
+        assert export_job(client, account, filter="nope:eq:1").status_code == 400
+        missing = client.get(
+            account.url("/contacts/exports/00000000-0000-0000-0000-000000000000"),
+            headers=account.headers,
+        )
+        assert (missing.status_code, missing.json["code"]) == (404, "contact_export_not_found")
+
+    def test_an_expired_file_is_gone(self, app, client, account, run_jobs):
+        from sqlalchemy import update
+
+        from crm.files import StoredFile
+        from tenants.db import utcnow
+        from tenants.registry import registry
+        from tenants.session import tenant_session
+
+        create(client, account)
+        asked = export_job(client, account)
+        run_jobs()
+        account_id = uuid.UUID(account.account_id)
+        with app.app_context(), tenant_session(registry().get(account_id)) as s:
+            s.execute(update(StoredFile).values(expires_at=utcnow()))
+        gone = download(client, account, asked.json["id"])
+        assert (gone.status_code, gone.json["code"]) == (410, "contact_export_expired")
+
+    def test_other_accounts_and_roles_without_contacts_read_see_nothing(
+        self, client, account, other_account, agent, add_member, run_jobs
+    ):
+        create(client, other_account, name="Secret")
+        theirs = export_job(client, other_account)
+        run_jobs()
+        for path in ("", "/download"):
+            url = account.url(f"/contacts/exports/{theirs.json['id']}{path}")
+            response = client.get(url, headers=account.headers)
+            assert (response.status_code, response.json["code"]) == (
+                404,
+                "contact_export_not_found",
+            )
+        listed = client.get(account.url("/contacts/exports"), headers=account.headers)
+        assert listed.json == {"items": []}
+        mine = export_job(client, agent)  # an agent may export, as they may download
+        assert mine.status_code == 202
+        listed = client.get(account.url("/contacts/exports"), headers=account.headers)
+        assert [e["id"] for e in listed.json["items"]] == [mine.json["id"]]
+        role = client.post(
+            account.url("/roles"),
+            json={"name": "Auditor", "permissions": ["audit:read"]},
+            headers=account.headers,
+        )
+        auditor = add_member(account.account_id, "auditor", custom_role_id=role.json["id"])
+        for response in (
+            export_job(client, auditor),
+            client.get(account.url("/contacts/exports"), headers=auditor.headers),
+            download(client, auditor, mine.json["id"]),
+        ):
+            assert response.status_code == 403

@@ -37,6 +37,18 @@ def test_rejects_malformed_values():
         Config.from_env({**BASE, "TURUMBA_DATABASE_URL": "mysql://x/y"})
     with pytest.raises(ConfigError, match="TURUMBA_WEBHOOK_ALLOW_PRIVATE"):
         Config.from_env({**BASE, "TURUMBA_WEBHOOK_ALLOW_PRIVATE": "maybe"})
+    with pytest.raises(ConfigError, match="TURUMBA_IMPORT_BATCH_SIZE"):
+        Config.from_env({**BASE, "TURUMBA_IMPORT_BATCH_SIZE": "0"})
+    with pytest.raises(ConfigError, match="TURUMBA_IMPORT_PROCESSES"):
+        Config.from_env({**BASE, "TURUMBA_IMPORT_PROCESSES": "-1"})
+
+
+def test_contact_imports_have_their_own_limits():
+    config = Config.from_env({**BASE, "TURUMBA_IMPORT_MAX_BYTES": "1000"})
+    assert (config.import_max_bytes, config.max_content_length) == (1000, 1024 * 1024)
+    assert config.import_batch_size == 1000
+    assert 0 <= config.import_processes <= 4
+    assert Config.from_env({**BASE, "TURUMBA_IMPORT_PROCESSES": "3"}).import_processes == 3
 
 
 @pytest.mark.parametrize(("raw", "allowed"), [("", False), ("off", False), ("TRUE", True)])

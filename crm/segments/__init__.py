@@ -1,0 +1,1 @@
+"""Segments: saved contact filters whose condition is a JSONLogic document, listed in SQL."""
