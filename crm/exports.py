@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -169,29 +169,6 @@ def _queue(session: Session, export: ContactExport, *, account_id: uuid.UUID) ->
     )
 
 
-class _Encoded(io.RawIOBase):
-    """Text chunks as a binary stream (UTF-8), read as :func:`crm.files.store` reads."""
-
-    def __init__(self, chunks: Iterator[str]) -> None:
-        super().__init__()
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk.encode("utf-8"))
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
 def _selected(export_id: uuid.UUID) -> Select:
     return (
         select(Contact)
@@ -220,7 +197,10 @@ def run_job(account_id: str, export_id: str) -> str:
         export = _unfinished(session, uuid.UUID(export_id))
         if export is None:
             return "done"
-        stream = _Encoded(csv_chunks(session, _selected(export.id), export.columns))
+        encoded = (
+            text.encode() for text in csv_chunks(session, _selected(export.id), export.columns)
+        )
+        stream = files.ChunkStream(lambda: next(encoded, None))
         file = files.store(
             session,
             io.BufferedReader(stream, buffer_size=files.CHUNK_SIZE),

@@ -18,7 +18,9 @@ already gone for readers (:class:`FileGone`). Callers own the transaction.
 from __future__ import annotations
 
 import io
+import itertools
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import BinaryIO
 
@@ -140,30 +142,23 @@ def get_file(session: Session, file_id: uuid.UUID | None) -> StoredFile:
     return file
 
 
-class _Chunks(io.RawIOBase):
-    """A file's chunks as a raw stream, one query per chunk when it is needed: the reader
-    may commit between reads (a query per chunk survives that; a cursor would not)."""
+class ChunkStream(io.RawIOBase):
+    """Chunks of bytes, as ``next_chunk`` hands them out (None at the end), read as a raw
+    stream: what :func:`store` reads and :func:`open_file` gives back."""
 
-    def __init__(self, session: Session, file_id: uuid.UUID) -> None:
+    def __init__(self, next_chunk: Callable[[], bytes | None]) -> None:
         super().__init__()
-        self._session = session
-        self._file_id = file_id
-        self._seq = 0
+        self._next_chunk = next_chunk
         self._pending = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        if not self._pending:
-            data = self._session.scalar(
-                select(StoredFileChunk.data).where(
-                    StoredFileChunk.file_id == self._file_id, StoredFileChunk.seq == self._seq
-                )
-            )
+        while not self._pending:
+            data = self._next_chunk()
             if data is None:
                 return 0
-            self._seq += 1
             self._pending = memoryview(data)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
@@ -171,10 +166,25 @@ class _Chunks(io.RawIOBase):
         return size
 
 
+def _chunks(session: Session, file_id: uuid.UUID) -> Callable[[], bytes | None]:
+    """The file's chunks, one query per chunk when it is needed: the reader may commit
+    between reads (a query per chunk survives that; a cursor would not)."""
+    seq = itertools.count()
+
+    def next_chunk() -> bytes | None:
+        return session.scalar(
+            select(StoredFileChunk.data).where(
+                StoredFileChunk.file_id == file_id, StoredFileChunk.seq == next(seq)
+            )
+        )
+
+    return next_chunk
+
+
 def open_file(session: Session, file_id: uuid.UUID | None) -> io.BufferedReader:
     """The file's content as a binary stream (:class:`FileGone` when there is none)."""
     get_file(session, file_id)
-    return io.BufferedReader(_Chunks(session, file_id), buffer_size=CHUNK_SIZE)
+    return io.BufferedReader(ChunkStream(_chunks(session, file_id)), buffer_size=CHUNK_SIZE)
 
 
 def delete_file(session: Session, file_id: uuid.UUID) -> None:
