@@ -8,6 +8,9 @@ for syntax only (no DNS look-up) and lower-cased whole.
 
 from __future__ import annotations
 
+import functools
+import re
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
@@ -47,10 +50,41 @@ def normalise_phone(value: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+#: The usual address: a plain ASCII local part (RFC 5322's dot-atom, which email-validator
+#: keeps as it is) and an ASCII domain, at most 254 characters in all.
+_PLAIN = re.compile(
+    r"(?=.{1,254}\Z)([A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+(?:\.[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+)*)"
+    r"@([A-Za-z0-9.\-]+)",
+    re.DOTALL,
+)
+
+
 def normalise_email(value: str) -> str:
-    """``value`` checked (syntax only, no DNS) and lower-cased."""
+    """``value`` checked (syntax only, no DNS) and lower-cased.
+
+    What email-validator says, sooner: most of its time goes on the domain, which a
+    contact list repeats (an import of 100,000 addresses has a few hundred domains), so
+    a plain address has only its domain checked, once per domain (:func:`_domain`); any
+    other address goes through email-validator whole."""
+    value = value.strip()
+    plain = _PLAIN.fullmatch(value)
+    if plain and (domain := _domain(plain[2])) is not None:
+        return f"{plain[1]}@{domain}".lower()
+    return _validated(value)
+
+
+def _validated(value: str) -> str:
     try:
-        checked = validate_email(value.strip(), check_deliverability=False)
+        checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidValue(str(exc)) from exc
     return checked.normalized.lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain(domain: str) -> str | None:
+    """``domain`` as email-validator writes it, or None when it refuses it."""
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
