@@ -213,8 +213,8 @@ def read_batches(
     """``batches`` of ``(row number, cells)`` read into rows, in order: by ``processes``
     other processes (none: here), while the caller works on the rows they gave.
 
-    Reading is most of an import's work (checking an email and a phone takes ~140 µs),
-    and it depends on nothing but the row, so it spreads over cores; matching and writing
+    Reading is about half an import's work (a phone number takes ~30 µs to check), and
+    it depends on nothing but the row, so it spreads over cores; matching and writing
     stay in the caller, in file order. At most ``processes + 1`` batches are out at once,
     so memory stays flat. The processes live as long as the iteration. They are spawned,
     not forked (a forked copy of a worker would share its connections), so the program's
