@@ -19,13 +19,11 @@ up to :data:`MAX_ATTEMPTS` starts. When it is done the requester's sockets hear
 from __future__ import annotations
 
 import io
-import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from redis import RedisError
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
@@ -54,8 +52,6 @@ from tenants.db import TenantBase, Timestamps, UuidPrimaryKey, utcnow
 from tenants.hooks import after_commit
 from tenants.registry import live_account
 from tenants.session import tenant_session
-
-log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, COMPLETED, FAILED = "queued", "running", "completed", "failed"
 STATUSES = (QUEUED, RUNNING, COMPLETED, FAILED)
@@ -241,14 +237,7 @@ def _end(
         room, data = user_room(account_id, export.created_by), {"export": described(export)}
         data["account_id"] = str(account_id)
         name = COMPLETED_PUSH if status == COMPLETED else FAILED_PUSH
-
-        def push() -> None:
-            try:
-                feed.publish(room, name, data)
-            except RedisError:
-                log.warning("contact export %s: end not pushed", export.id)
-
-        after_commit(session, push)
+        feed.publish_after_commit(session, room, name, data)
 
 
 def described(export: ContactExport) -> dict[str, Any]:

@@ -17,16 +17,19 @@ silent gap (:func:`replay`).
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from redis import RedisError
 from sqlalchemy.orm import Session
 
 from core.redis import redis_client
 from events.consumers import Event
+from tenants.hooks import after_commit
 from tenants.registry import live_account
 from tenants.session import tenant_session
 
@@ -46,6 +49,8 @@ local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-1', 'push', ARGV[1])
 return {seq, epoch}
 """
+
+log = logging.getLogger(__name__)
 
 
 def publish(
@@ -74,6 +79,20 @@ def publish(
     envelope["data"] = json.loads(body)["data"]  # as a replay will hand it out
     current_app.extensions["socketio"].emit(event, envelope, to=audience, namespace=namespace)
     return envelope
+
+
+def publish_after_commit(session: Session, room: str, event: str, data: dict[str, Any]) -> None:
+    """:func:`publish` once ``session``'s transaction commits, best effort: for news whose
+    state stays readable over REST (a job's progress, its end), a push lost while Redis is
+    away is logged, not retried, and never undoes the commit."""
+
+    def push() -> None:
+        try:
+            publish(room, event, data)
+        except RedisError:
+            log.warning("%s to %s not pushed: Redis is unavailable", event, room)
+
+    after_commit(session, push)
 
 
 def skip(room: str) -> None:

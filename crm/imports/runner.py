@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import itertools
 import json as jsonlib
-import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -43,7 +42,6 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from flask import current_app
-from redis import RedisError
 from sqlalchemy import Table, Text, bindparam, cast, column, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.exc import IntegrityError
@@ -87,8 +85,6 @@ from tenants.db import utcnow
 from tenants.hooks import after_commit
 from tenants.registry import AccountRecord, live_account
 from tenants.session import tenant_session
-
-log = logging.getLogger(__name__)
 
 TIMER = "contact_import.resume"
 #: How long a worker may go without committing a batch before another takes over.
@@ -149,14 +145,7 @@ def announce(session: Session, account_id: uuid.UUID, contact_import: ContactImp
         return
     room = user_room(account_id, contact_import.created_by)
     data = {"account_id": str(account_id), "import": progress(contact_import)}
-
-    def push() -> None:
-        try:
-            feed.publish(room, PROGRESS, data)
-        except RedisError:
-            log.warning("contact import %s: progress not pushed", data["import"]["id"])
-
-    after_commit(session, push)
+    feed.publish_after_commit(session, room, PROGRESS, data)
 
 
 def _actor(contact_import: ContactImport) -> Actor:

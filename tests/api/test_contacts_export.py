@@ -241,25 +241,6 @@ class TestExportJob:
         assert rows(download(client, account, asked.json["id"])) == [["name"], [kept["name"]]]
         assert export_state(client, account, asked.json["id"])["rows_done"] == 1
 
-    def test_the_requester_hears_when_it_is_done(self, app, client, account, run_jobs):
-        import redis as redis_lib
-
-        create(client, account, name="Ada")
-        pubsub = redis_lib.Redis.from_url(app.extensions["turumba.config"].redis_url).pubsub()
-        pubsub.psubscribe("*")
-        asked = export_job(client, account)
-        run_jobs()
-        published = [
-            m["data"]
-            for m in iter(lambda: pubsub.get_message(timeout=0.2), None)
-            if m["type"] == "pmessage"
-        ]
-        pubsub.close()
-        assert any(
-            b"contact_export.completed" in data and asked.json["id"].encode() in data
-            for data in published
-        )
-
     def test_a_dead_worker_is_replaced_by_the_deadline_timer(self, app, client, account, run_jobs):
         from crm import exports
         from events import timers
