@@ -12,12 +12,14 @@ from api import (
     authentication,
     automation,
     channels,
+    console,
     contacts,
     contacts_bulk,
     contacts_export,
     contacts_import,
     conversations,
     custom_fields,
+    dashboard,
     docs,
     health,
     inbox,
@@ -87,6 +89,7 @@ BLUEPRINTS = (
     conversations.blp,
     replies.blp,
     inbox.blp,
+    dashboard.blp,
     sla.blp,
     tags.blp,
     tags.contact_tags,
@@ -151,6 +154,7 @@ def create_app(config: Config | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.assets)
+    app.register_blueprint(console.blp)  # last: its catch-all route yields to every other
     app.cli.add_command(tenants_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(events_cli)

@@ -11,6 +11,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+#: The checkout (or installed tree) the service runs from.
+ROOT = Path(__file__).resolve().parent.parent
+
 
 class ConfigError(RuntimeError):
     """A required setting is missing or malformed."""
@@ -123,6 +126,8 @@ class Config:
     mail_from: str = "Turumba <no-reply@turumba.localhost>"
     #: Where links in emails point (the browser console).
     public_url: str = "http://127.0.0.1:8000"
+    #: The built browser console served at ``/`` (api.console; built by core.console).
+    console_dir: Path = ROOT / "web" / "dist"
     #: Email verification and password reset (identity.verification, identity.recovery).
     email_verification_ttl: int = 86400
     verification_resend_interval: int = 60
@@ -172,6 +177,7 @@ class Config:
             "smtp_url": env.get("TURUMBA_SMTP_URL", ""),
             "mail_from": env.get("TURUMBA_MAIL_FROM", "Turumba <no-reply@turumba.localhost>"),
             "public_url": env.get("TURUMBA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            "console_dir": Path(env.get("TURUMBA_CONSOLE_DIR") or ROOT / "web" / "dist"),
             "email_verification_ttl": _int(env, "TURUMBA_EMAIL_VERIFICATION_TTL", 86400),
             "verification_resend_interval": _int(env, "TURUMBA_VERIFICATION_RESEND_INTERVAL", 60),
             "verification_daily_limit": _int(env, "TURUMBA_VERIFICATION_DAILY_LIMIT", 5),

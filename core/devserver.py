@@ -1,12 +1,15 @@
 """What ``python3 dev.py run`` and ``python3 dev.py test`` do once the virtualenv exists.
 
-``run``: embedded PostgreSQL and Valkey under ``.data/`` unless ``TURUMBA_DATABASE_URL`` /
-``TURUMBA_REDIS_URL`` are set, migrations, gunicorn (gthread, Socket.IO capable) and one
-RQ worker and the event relay; Ctrl-C stops every child it started.
+``run``: the browser console built (:mod:`core.console`), embedded PostgreSQL and Valkey
+under ``.data/`` unless ``TURUMBA_DATABASE_URL`` / ``TURUMBA_REDIS_URL`` are set,
+migrations, gunicorn (gthread, Socket.IO capable) and one RQ worker and the event relay;
+Ctrl-C stops every child it started.
 
-``test``: the same embedded servers unless ``TURUMBA_TEST_DATABASE_URL`` /
-``TURUMBA_TEST_REDIS_URL`` are set, then pytest with branch coverage. pytest's "no tests
-collected" (exit 5) counts as a failure.
+``test``: the browser console built and Chromium found (or installed) for its end-to-end
+tests, the same embedded servers unless ``TURUMBA_TEST_DATABASE_URL`` /
+``TURUMBA_TEST_REDIS_URL`` are set, then pytest with branch coverage (the console's own
+Vitest suite runs as one of its tests). pytest's "no tests collected" (exit 5) counts as a
+failure.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from core import console
 from core.embedded import ensure_signing_key, start_postgres, start_valkey
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +32,19 @@ def _data_dir() -> Path:
     return Path(os.environ.get("TURUMBA_DATA_DIR", ROOT / ".data")).resolve()
 
 
+def _console(*, with_browser: bool = False) -> dict[str, str] | None:
+    """Build the console (and find Chromium); the environment to add, or None on failure."""
+    try:
+        console.build()
+        return {"TURUMBA_CHROMIUM": console.browser()} if with_browser else {}
+    except console.BuildError as exc:
+        print(f"console: {exc}", file=sys.stderr, flush=True)
+        return None
+
+
 def run() -> int:
+    if _console() is None:
+        return 1
     data = _data_dir()
     env = dict(os.environ)
     stops = []
@@ -101,8 +117,11 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 
 def test(args: list[str]) -> int:
+    added = _console(with_browser=True)
+    if added is None:
+        return 1
     data = _data_dir()
-    env = dict(os.environ)
+    env = {**os.environ, **added}
     stops = []
     if not env.get("TURUMBA_TEST_DATABASE_URL"):
         stop, env["TURUMBA_TEST_DATABASE_URL"] = start_postgres(data, database="postgres")

@@ -6,10 +6,12 @@ once; every test provisions the accounts it needs through the real sign-up path.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -47,15 +49,24 @@ def _psycopg_url(url) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def database_url():
+@contextlib.contextmanager
+def fresh_database(prefix: str = "turumba_test") -> Iterator[str]:
+    """A new, empty database beside the maintenance one, dropped afterwards."""
     maintenance = make_url(_required("TURUMBA_TEST_DATABASE_URL"))
-    name = f"turumba_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_psycopg_url(maintenance), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield maintenance.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(_psycopg_url(maintenance), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield maintenance.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_psycopg_url(maintenance), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

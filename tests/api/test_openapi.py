@@ -23,7 +23,7 @@ PUBLIC |= {  # a chat widget's visitor opens a session with no log-in
 }
 PUBLIC_PREFIXES = ("/health",)
 BODY_METHODS = {"post", "put", "patch"}
-UNDOCUMENTED_ENDPOINTS = ("static", "api-docs.", "docs_assets.")
+UNDOCUMENTED_ENDPOINTS = ("static", "api-docs.", "docs_assets.", "console.")
 ERROR_REF = "#/components/schemas/Error"
 
 

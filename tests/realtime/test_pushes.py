@@ -13,7 +13,7 @@ from tests.api.test_automation_engine import rule
 from tests.api.test_conversations import setup_desk
 from tests.api.test_inbox import make
 from tests.api.test_merge_split import merge
-from tests.realtime.conftest import api
+from tests.live import api
 
 
 def post(url: str, member, path: str, body: dict) -> dict:

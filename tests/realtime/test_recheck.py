@@ -12,7 +12,7 @@ import pytest
 
 from tests.api.test_conversations import setup_desk
 from tests.api.test_inbox import make
-from tests.realtime.conftest import WebProcess
+from tests.live import WebProcess
 from tests.realtime.test_rooms import patch, team_with
 
 

@@ -28,7 +28,7 @@ from events.relay import RelayError, relay_once
 from tenants.db import db
 from tests.api.test_conversations import setup_desk
 from tests.api.test_inbox import make
-from tests.realtime.conftest import WebProcess, api
+from tests.live import WebProcess, api
 from tests.realtime.test_token_expiry import log_in
 
 

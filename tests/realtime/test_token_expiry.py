@@ -20,7 +20,7 @@ import pytest
 
 from tests.api.test_conversations import setup_desk
 from tests.api.test_inbox import make
-from tests.realtime.conftest import WebProcess
+from tests.live import WebProcess
 
 #: Seconds the short-lived process's access tokens live: long enough to log in and
 #: connect, short enough that the test waits for their expiry.

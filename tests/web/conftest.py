@@ -1,0 +1,138 @@
+"""The browser console tested as a user meets it: the real service (gunicorn, the RQ
+worker and the event relay, started as processes on the test database and Redis) serving
+the built console, driven in real headless Chromium by Playwright (the machine's
+Chromium, never a downloaded one). Key screens are saved as screenshots under
+``.artifacts/console/``, and checked for accessibility with axe-core."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from core import console
+from core.embedded import start_valkey
+from tests.conftest import fresh_database
+from tests.live import ServiceProcess, WebProcess
+
+ARTIFACTS = console.ROOT / ".artifacts" / "console"
+AXE = console.WEB / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def built() -> Path:
+    """The console's build (made now when the suite was not started by ``dev.py test``)."""
+    return console.build()
+
+
+@pytest.fixture(scope="session")
+def service(config, built, tmp_path_factory) -> Iterator[WebProcess]:
+    """The service as ``dev.py run`` starts it (web, worker, event relay) on a database
+    and a Redis of its own: its worker and relay must not take the jobs and events of
+    the other tests, which run their own."""
+    stop_redis, redis_url = start_valkey(tmp_path_factory.mktemp("e2e-redis"), persist=False)
+    try:
+        with fresh_database("turumba_e2e") as database_url:
+            own = {"TURUMBA_REDIS_URL": redis_url, "TURUMBA_DATABASE_URL": database_url}
+            migrate = ServiceProcess(config, "tenants", "migrate", **own)
+            assert migrate.process.wait(120) == 0, migrate.output()
+            migrate.stop()
+            web = WebProcess(config, **own)
+            helpers = [
+                ServiceProcess(config, "worker", **own),
+                ServiceProcess(config, "events", "relay", **own),
+            ]
+            yield web
+            for process in (*helpers, web):
+                process.stop()
+    finally:
+        stop_redis()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = os.environ.get("TURUMBA_CHROMIUM") or console.browser()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def open_page(browser, service):
+    """``open_page(viewport=DESKTOP)``: a page of a fresh browser profile (its own
+    storage: one signed-in user each) on the service, failing the test on any error the
+    page's scripts throw."""
+    contexts = []
+
+    def make(viewport: dict = DESKTOP) -> Page:
+        context = browser.new_context(viewport=viewport, base_url=service.url)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.script_errors = errors  # type: ignore[attr-defined]
+        return page
+
+    yield make
+    for context in contexts:
+        for page in context.pages:
+            assert page.script_errors == [], page.script_errors  # type: ignore[attr-defined]
+        context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save the page as a test artifact (``.artifacts/console/<name>.png``)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical WCAG 2 A/AA violations on the page as it is."""
+    page.evaluate(AXE.read_text())  # evaluated, not a <script>: the console's CSP stays on
+    found = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {
+                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+            });
+            return result.violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => `${v.id}: ${v.nodes.map((n) => `${n.html}: ${n.failureSummary}`)}`);
+        }"""
+    )
+    return list(found)
+
+
+def assert_accessible(page: Page) -> None:
+    """No serious or critical axe-core violation on the page as it is now."""
+    found = serious_violations(page)
+    assert not found, "\n".join(found)
+
+
+def sign_up(page: Page, *, name: str, email: str, organisation: str) -> str:
+    """Sign up through the console; the new account's id (from the URL it lands on)."""
+    page.goto("/signup")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Work email").fill(email)
+    page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Organisation").fill(organisation)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/a/[0-9a-f-]{36}/dashboard$"))
+    return page.url.split("/a/")[1].split("/")[0]
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("textbox", name="Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -1,0 +1,77 @@
+"""Signing up, in and out through the console, as a user does it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.web.conftest import PHONE, assert_accessible, screenshot, sign_in, sign_up
+
+
+def email() -> str:
+    return f"ada-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def test_sign_up_lands_on_the_new_accounts_dashboard(open_page):
+    page = open_page()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin$"))
+    screenshot(page, "sign-in")
+    assert_accessible(page)
+    page.get_by_role("link", name="Create an account").click()
+    screenshot(page, "sign-up")
+    assert_accessible(page)
+
+    account_id = sign_up(page, name="Ada Lovelace", email=email(), organisation="Analytical")
+    expect(page.get_by_role("heading", name="Analytical")).to_be_visible()
+    expect(page.get_by_label("Open conversations: 0")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Account")).to_have_value("Analytical")
+    screenshot(page, "dashboard")
+    assert_accessible(page)
+    assert len(account_id) == 36
+
+
+def test_a_wrong_password_says_so_and_signing_in_again_works(open_page):
+    page = open_page()
+    address = email()
+    sign_up(page, name="Grace Hopper", email=address, organisation="Compilers")
+    page.get_by_role("button", name="Your menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin$"))
+
+    sign_in(page, address, "not the password")
+    expect(page.get_by_role("alert")).to_contain_text("password")
+    sign_in(page, address)
+    expect(page.get_by_role("heading", name="Compilers")).to_be_visible()
+
+
+def test_sign_up_errors_are_shown_next_to_their_fields(open_page):
+    page = open_page()
+    page.goto("/signup")
+    page.get_by_label("Your name").fill("Short Password")
+    page.get_by_label("Work email").fill("not-an-email")
+    page.get_by_role("textbox", name="Password", exact=True).fill("short")
+    page.get_by_label("Organisation").fill("Somewhere")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    # The API's own messages, each tied to its field (read out with it).
+    expect(page.get_by_label("Work email")).to_have_accessible_description(
+        re.compile("Not a valid email address")
+    )
+    expect(page.get_by_role("textbox", name="Password", exact=True)).to_have_accessible_description(
+        re.compile("Length must be between 8 and 256")
+    )
+    expect(page).to_have_url(re.compile(r"/signup$"))
+
+
+def test_the_shell_folds_its_sidebar_on_a_phone(open_page):
+    page = open_page(PHONE)
+    sign_up(page, name="Mary Somerville", email=email(), organisation="Mechanisms")
+    sections = page.get_by_role("navigation", name="Sections")
+    expect(sections.get_by_role("link", name="Dashboard")).not_to_be_in_viewport()
+    page.get_by_role("button", name="Show sections").click()
+    expect(sections.get_by_role("link", name="Dashboard")).to_be_in_viewport()
+    screenshot(page, "dashboard-phone")
+    assert_accessible(page)
