@@ -6,8 +6,11 @@ Chromium, never a downloaded one). Key screens are saved as screenshots under
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +31,12 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="session")
 def built() -> Path:
-    """The console's build (made now when the suite was not started by ``dev.py test``)."""
+    """The console's build: ``TURUMBA_CONSOLE_DIR`` when set (a build made elsewhere, which
+    the service started below serves too), else ``web/dist``, brought up to date now."""
+    given = os.environ.get("TURUMBA_CONSOLE_DIR")
+    if given:
+        assert (Path(given) / "index.html").is_file(), f"no build in {given}"
+        return Path(given)
     return console.build()
 
 
@@ -136,3 +144,35 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_role("textbox", name="Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+class Rest:
+    """The service's REST API as a signed-in user, for arranging what a test needs (a
+    channel, an inbound message, a teammate) without clicking through it."""
+
+    def __init__(self, url: str, email: str, password: str = PASSWORD) -> None:
+        self.url = url
+        tokens = self.call("POST", "/v1/auth/login", {"email": email, "password": password})
+        self.token = tokens["access_token"]
+        self.account_id = self.call("GET", "/v1/me/context")["accounts"][0]["id"]
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if getattr(self, "token", None):
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            headers=headers,
+            method=method,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=15) as answer:
+                text = answer.read()
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"{method} {path}: {error.code} {error.read()[:500]!r}") from None
+        return json.loads(text) if text else {}
+
+    def account(self, method: str, path: str, body: dict | None = None) -> dict:
+        """A call under ``/v1/accounts/<the user's first account>``."""
+        return self.call(method, f"/v1/accounts/{self.account_id}{path}", body)

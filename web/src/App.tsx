@@ -29,6 +29,7 @@ export function App() {
         <Route path="/a/:accountId" element={<InAccount />}>
           <Route index element={<Navigate to="dashboard" replace />} />
           <Route path="dashboard" element={<Dashboard />} />
+          {/* the sections' routes, one line each */}
           <Route path="*" element={<NotFound />} />
         </Route>
       </Route>
