@@ -6,9 +6,11 @@ Chromium, never a downloaded one). Key screens are saved as screenshots under
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -176,3 +178,17 @@ class Rest:
     def account(self, method: str, path: str, body: dict | None = None) -> dict:
         """A call under ``/v1/accounts/<the user's first account>``."""
         return self.call(method, f"/v1/accounts/{self.account_id}{path}", body)
+
+
+def emailed_link(mailbox, address: str, page_path: str, timeout: float = 20) -> str:
+    """The path and query of the ``page_path`` link (``/reset-password``) in the newest
+    email to ``address`` that has one (sent by the service's worker: waited for)."""
+    pattern = re.compile(rf"https?://[^/\s]+({re.escape(page_path)}\?token=[^\s\"<>]+)")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in reversed(mailbox.to(address)):
+            found = pattern.search(message.get_body(("plain", "html")).get_content())
+            if found:
+                return html.unescape(found.group(1))
+        time.sleep(0.2)
+    raise AssertionError(f"no {page_path} link emailed to {address}")

@@ -7,7 +7,14 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import PHONE, assert_accessible, screenshot, sign_in, sign_up
+from tests.web.conftest import (
+    PHONE,
+    assert_accessible,
+    emailed_link,
+    screenshot,
+    sign_in,
+    sign_up,
+)
 
 
 def email() -> str:
@@ -75,3 +82,30 @@ def test_the_shell_folds_its_sidebar_on_a_phone(open_page):
     expect(sections.get_by_role("link", name="Dashboard")).to_be_in_viewport()
     screenshot(page, "dashboard-phone")
     assert_accessible(page)
+
+
+def test_the_emailed_links_verify_the_address_and_reset_the_password(open_page, mailbox):
+    page = open_page()
+    address = email()
+    sign_up(page, name="Emmy Noether", email=address, organisation="Invariants")
+    page.goto(emailed_link(mailbox, address, "/verify-email"))
+    expect(page.get_by_role("status")).to_contain_text("verified")
+
+    stranger = open_page()  # another browser: nobody signed in
+    stranger.goto("/signin")
+    stranger.get_by_role("link", name="Forgot your password?").click()
+    stranger.get_by_label("Email").fill(address)
+    stranger.get_by_role("button", name="Send the link").click()
+    expect(stranger.get_by_role("status")).to_contain_text(address)
+    stranger.goto(emailed_link(mailbox, address, "/reset-password"))
+    screenshot(stranger, "reset-password")
+    assert_accessible(stranger)
+    stranger.get_by_role("textbox", name="New password").fill("a brand new secret")
+    stranger.get_by_role("button", name="Change password").click()
+    expect(stranger.get_by_role("status")).to_contain_text("password is changed")
+    stranger.get_by_role("link", name="Sign in").click()
+
+    sign_in(stranger, address)  # the old password no longer works
+    expect(stranger.get_by_role("alert")).to_be_visible()
+    sign_in(stranger, address, "a brand new secret")
+    expect(stranger.get_by_role("heading", name="Invariants")).to_be_visible()
