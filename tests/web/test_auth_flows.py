@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.web.conftest import (
     PHONE,
+    Rest,
     assert_accessible,
     emailed_link,
     screenshot,
@@ -88,8 +89,17 @@ def test_the_emailed_links_verify_the_address_and_reset_the_password(open_page, 
     page = open_page()
     address = email()
     sign_up(page, name="Emmy Noether", email=address, organisation="Invariants")
+    banner = page.get_by_role("region", name="Email verification")
+    banner.get_by_label("Code from the email").fill("WRONG-0000")
+    banner.get_by_role("button", name="Verify").click()
+    expect(banner.get_by_label("Code from the email")).to_have_accessible_description(
+        re.compile("not valid")
+    )
     page.goto(emailed_link(mailbox, address, "/verify-email"))
     expect(page.get_by_role("status")).to_contain_text("verified")
+    page.get_by_role("link", name="Continue").click()
+    expect(page.get_by_role("heading", name="Invariants")).to_be_visible()
+    expect(banner).to_have_count(0)
 
     stranger = open_page()  # another browser: nobody signed in
     stranger.goto("/signin")
@@ -109,3 +119,30 @@ def test_the_emailed_links_verify_the_address_and_reset_the_password(open_page, 
     expect(stranger.get_by_role("alert")).to_be_visible()
     sign_in(stranger, address, "a brand new secret")
     expect(stranger.get_by_role("heading", name="Invariants")).to_be_visible()
+
+
+def test_a_member_of_two_accounts_switches_between_them(open_page, mailbox, service):
+    page = open_page()
+    address = email()
+    own = sign_up(page, name="Ada Byron", email=address, organisation="Engines Ltd")
+    other_owner, other = email(), open_page()
+    elsewhere = sign_up(other, name="Charles", email=other_owner, organisation="Looms Co")
+    other.goto(emailed_link(mailbox, other_owner, "/verify-email"))  # inviting needs it
+    expect(other.get_by_role("status")).to_contain_text("verified")
+    invite = {"email": address, "role": "agent"}
+    Rest(service.url, other_owner).account("POST", "/invitations", invite)
+
+    page.goto(emailed_link(mailbox, address, "/accept-invitation"))
+    expect(page.get_by_text(f"Accept the invitation as {address}")).to_be_visible()
+    page.get_by_role("button", name="Accept invitation").click()
+    expect(page).to_have_url(re.compile(rf"/a/{elsewhere}/dashboard$"))
+    expect(page.get_by_role("heading", name="Looms Co")).to_be_visible()
+
+    switcher = page.get_by_role("combobox", name="Account")
+    switcher.click()
+    page.get_by_role("option", name="Engines Ltd").click()
+    expect(page).to_have_url(re.compile(rf"/a/{own}/dashboard$"))
+    expect(page.get_by_role("heading", name="Engines Ltd")).to_be_visible()
+    # As an agent there, and owner here: the sections follow the role in each account.
+    page.goto(f"/a/{elsewhere}/dashboard")
+    expect(page.get_by_role("heading", name="Looms Co")).to_be_visible()

@@ -4,7 +4,7 @@
  * in one tab signs out every tab.
  */
 
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { api } from "../api/client";
 import type { AccountAccess, Context } from "../api/types";
 import * as tokens from "./tokens";
@@ -27,7 +27,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<Status>(() => (tokens.load() ? "loading" : "signed-out"));
   const [context, setContext] = useState<Context | null>(null);
 
+  const generation = useRef(0);
   const reload = useCallback(async () => {
+    const mine = ++generation.current; // a later load wins over an earlier one still on its way
     if (!tokens.load()) {
       setContext(null);
       setStatus("signed-out");
@@ -35,11 +37,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
     try {
       const loaded = await api.get<Context>("/v1/me/context");
+      if (mine !== generation.current) return loaded;
       setContext(loaded);
       setStatus("signed-in");
       return loaded;
     } catch {
-      if (!tokens.load()) {
+      if (mine === generation.current && !tokens.load()) {
         setContext(null);
         setStatus("signed-out");
       }
@@ -59,6 +62,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const signIn = useCallback(async (pair: tokens.TokenPair) => {
     tokens.save(tokens.fromPair(pair));
+    generation.current++;
     const loaded = await api.get<Context>("/v1/me/context");
     setContext(loaded);
     setStatus("signed-in");

@@ -14,6 +14,7 @@ import { useAuth } from "../auth/AuthContext";
 import { useResource } from "../lib/useResource";
 import { useRealtime, useRealtimeStatus } from "../realtime/RealtimeContext";
 import { crumbs, visibleSections } from "./nav";
+import { VerifyBanner } from "./VerifyBanner";
 
 export function Shell({ account }: { account: AccountAccess }) {
   const { context, signOut } = useAuth();
@@ -106,6 +107,7 @@ export function Shell({ account }: { account: AccountAccess }) {
             </Text>
           ))}
         </Breadcrumbs>
+        <VerifyBanner />
         <Outlet />
       </AppShell.Main>
     </AppShell>

@@ -15,7 +15,7 @@ import { AuthLayout } from "./AuthLayout";
 export function VerifyEmail() {
   const [params] = useSearchParams();
   const token = params.get("token") ?? "";
-  const { status, reload } = useAuth();
+  const { reload } = useAuth();
   const [state, setState] = useState<"working" | "done" | ApiError>("working");
   const sent = useRef(false);
   useEffect(() => {
@@ -25,10 +25,10 @@ export function VerifyEmail() {
       .post("/v1/auth/verify-email", { token }, { anonymous: true })
       .then(() => {
         setState("done");
-        if (status === "signed-in") void reload();
+        void reload(); // a signed-in user's context says verified from now on
       })
       .catch((error: ApiError) => setState(error));
-  }, [token, status, reload]);
+  }, [token, reload]);
   return (
     <AuthLayout title="Verify your email">
       {state === "working" && <Loader aria-label="Verifying" />}
