@@ -29,6 +29,9 @@ AXE = console.WEB / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery"
+# What a push brings passes through the outbox, the relay and a worker: seconds, not
+# milliseconds, on a busy machine.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +62,7 @@ def service(config, built, tmp_path_factory) -> Iterator[WebProcess]:
                 ServiceProcess(config, "worker", **own),
                 ServiceProcess(config, "events", "relay", **own),
             ]
+            web.helpers = helpers  # type: ignore[attr-defined] (their logs, when a test fails)
             yield web
             for process in (*helpers, web):
                 process.stop()

@@ -146,3 +146,22 @@ def test_a_member_of_two_accounts_switches_between_them(open_page, mailbox, serv
     # As an agent there, and owner here: the sections follow the role in each account.
     page.goto(f"/a/{elsewhere}/dashboard")
     expect(page.get_by_role("heading", name="Looms Co")).to_be_visible()
+
+
+def test_the_dashboard_follows_new_conversations_live(open_page, service):
+    page = open_page()
+    address = email()
+    sign_up(page, name="Katherine Johnson", email=address, organisation="Trajectories")
+    expect(page.get_by_label("Open conversations: 0")).to_be_visible()
+    expect(page.get_by_text("Live", exact=True)).to_be_visible()  # the socket is connected
+
+    rest = Rest(service.url, address)
+    channel = rest.account("POST", "/channels", {"type": "email", "name": "Support"})
+    contact = rest.account("POST", "/contacts", {"name": "Dorothy", "email": "dv@example.com"})
+    body = {"channel_id": channel["id"], "contact_id": contact["id"]}
+    rest.account("POST", "/conversations", body)
+
+    # No reload: the push about the new conversation refreshes the figures.
+    expect(page.get_by_label("Open conversations: 1")).to_be_visible()
+    expect(page.get_by_label("Unassigned: 1")).to_be_visible()
+    expect(page.get_by_label("Contacts: 1")).to_be_visible()

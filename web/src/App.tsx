@@ -10,6 +10,7 @@ import { useAuth } from "./auth/AuthContext";
 import { AcceptInvitation, ForgotPassword, ResetPassword, VerifyEmail } from "./pages/auth/tokenLinks";
 import { SignIn } from "./pages/auth/SignIn";
 import { SignUp } from "./pages/auth/SignUp";
+import { ContactsSection } from "./pages/contacts/ContactsSection";
 import { Dashboard } from "./pages/Dashboard";
 import { NotFound } from "./pages/NotFound";
 import { RealtimeProvider } from "./realtime/RealtimeContext";
@@ -29,6 +30,7 @@ export function App() {
         <Route path="/a/:accountId" element={<InAccount />}>
           <Route index element={<Navigate to="dashboard" replace />} />
           <Route path="dashboard" element={<Dashboard />} />
+          <Route path="contacts/*" element={<ContactsSection />} />
           {/* the sections' routes, one line each */}
           <Route path="*" element={<NotFound />} />
         </Route>
