@@ -9,9 +9,11 @@ app's: an unknown one stays a JSON 404. Not an API endpoint, so not in ``/openap
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, current_app, send_from_directory
+from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
 from api.errors import fail
@@ -32,15 +34,30 @@ SECURITY_HEADERS = {
 blp = Blueprint("console", __name__)
 
 
+class AppPath(PathConverter):
+    """A path that is not the service's own: the console's routes never match ``/v1/…``
+    (so any method there stays the API's 404 or 405), ``/health``, ``/docs``, …"""
+
+    regex = (
+        "(?!(?:"
+        + "|".join(re.escape(segment) for segment in sorted(RESERVED))
+        + ")(?:/|$))"
+        + PathConverter.regex
+    )
+
+
+@blp.record_once
+def _register_converter(state) -> None:
+    state.app.url_map.converters["app_path"] = AppPath
+
+
 def _root() -> Path:
     return current_app.extensions["turumba.config"].console_dir
 
 
 @blp.get("/", defaults={"path": ""})
-@blp.get("/<path:path>")
+@blp.get("/<app_path:path>")
 def page(path: str):
-    if path.split("/", 1)[0] in RESERVED:
-        abort(404)
     root = _root()
     if not (root / "index.html").is_file():
         fail(

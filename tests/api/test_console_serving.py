@@ -72,3 +72,16 @@ def test_without_a_build_the_console_says_how_to_build_it(config, tmp_path):
     assert response.status_code == 503
     assert response.json["code"] == "console_not_built"
     assert "dev.py run" in response.json["message"]
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_other_methods_on_the_apis_paths_are_never_the_consoles(serving, method):
+    response = getattr(serving, method)("/v1/accounts/not-a-uuid/roles/owner", json={})
+    assert response.status_code == 404
+    assert response.json["code"] == "not_found"
+
+
+def test_the_consoles_routes_take_only_get(serving):
+    response = serving.post("/inbox", json={})
+    assert response.status_code == 405
+    assert response.json["code"] == "method_not_allowed"

@@ -124,7 +124,7 @@ def test_a_suspended_account_is_403_to_its_members(app, client, account):
 # 404
 
 
-@pytest.mark.parametrize("path", ["/nope", "/v1/nope", "/v1/accounts/not-a-uuid"])
+@pytest.mark.parametrize("path", ["/v1/nope", "/v1/accounts/not-a-uuid", "/health/nope"])
 def test_an_unknown_route_is_a_json_404(client, path):
     assert_envelope(client.get(path, headers={"Accept": "text/html"}), 404, "not_found")
 

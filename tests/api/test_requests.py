@@ -66,7 +66,7 @@ def test_a_request_id_is_generated_when_absent_and_differs_per_request(client):
 )
 def test_an_unsafe_request_id_is_replaced(client, value):
     # Through the WSGI environ: the test client itself refuses some of these headers.
-    response = client.get("/nope", environ_base={"HTTP_X_REQUEST_ID": value})
+    response = client.get("/v1/nope", environ_base={"HTTP_X_REQUEST_ID": value})
     generated = response.headers["X-Request-ID"]
     assert GENERATED.match(generated)
     assert response.json["request_id"] == generated
