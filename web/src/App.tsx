@@ -12,6 +12,7 @@ import { SignIn } from "./pages/auth/SignIn";
 import { SignUp } from "./pages/auth/SignUp";
 import { ContactsSection } from "./pages/contacts/ContactsSection";
 import { Dashboard } from "./pages/Dashboard";
+import { InboxSection } from "./pages/inbox/InboxSection";
 import { NotFound } from "./pages/NotFound";
 import { RealtimeProvider } from "./realtime/RealtimeContext";
 import { Shell } from "./shell/Shell";
@@ -30,6 +31,7 @@ export function App() {
         <Route path="/a/:accountId" element={<InAccount />}>
           <Route index element={<Navigate to="dashboard" replace />} />
           <Route path="dashboard" element={<Dashboard />} />
+          <Route path="inbox/*" element={<InboxSection />} />
           <Route path="contacts/*" element={<ContactsSection />} />
           {/* the sections' routes, one line each */}
           <Route path="*" element={<NotFound />} />
