@@ -16,6 +16,7 @@ from api.base import Schema
 from api.custom_fields import listing_fields, values_in, values_out
 from api.errors import fail
 from api.listing import ORDERED_OPS, Field, ListArgs, Listing, page_schema, paginate
+from crm.contact_tags import tag_names
 from crm.merging import MergeRefused, merge_contacts
 from crm.models import Contact
 from crm.normalise import InvalidValue, account_region, normalise_email, normalise_phone
@@ -27,6 +28,7 @@ from crm.retention import (
     restore_contact,
     retention_days,
 )
+from crm.search import search_condition
 from crm.segments.service import SegmentBroken, contacts_in
 from crm.service import (
     ContactConflict,
@@ -100,6 +102,32 @@ def in_segment(segment_id: uuid.UUID, field: str) -> ColumnElement[bool]:
     return clause
 
 
+def searched(q: str | None) -> ColumnElement[bool] | None:
+    """The contacts the search text ``q`` finds (rules in :mod:`crm.search`), phones typed
+    with a trunk 0 read in the account's country; None when ``q`` has no words."""
+    if not (q or "").strip():
+        return None
+    return search_condition(q, region=account_region(db.session))
+
+
+Q_HELP = (
+    "Free-text search, as typed in a search box: every word must be found (ignoring case) "
+    "in the name, email or company, or, for a word written like a phone number (at least "
+    "3 digits; spaces, dots, dashes, brackets ignored), in the phone by its digits: a "
+    "leading `+` or `00` means the country code follows (the phone starts so), a trunk `0` "
+    "a number of the account's country (its locale's region). A whole text written like a "
+    "phone number (`+1 (415) 555-0123`) is also read as one number. `%` and `_` match "
+    "themselves. Combines with `filter`, `segment`, `sort` and paging"
+)
+
+
+def search_arg() -> ma.fields.String:
+    return ma.fields.String(
+        validate=ma.validate.Length(max=200),
+        metadata={"description": Q_HELP, "example": "ada engines"},
+    )
+
+
 SEGMENT_HELP = (
     "Only the contacts of this segment (GET …/segments), on top of the filters; 422 when "
     "the account has no such segment, 409 `segment_invalid` when its condition no longer "
@@ -154,7 +182,39 @@ class ContactOut(Schema):
 ContactPage = page_schema(ContactOut, "ContactPage")
 
 
+class TaggedContactOut(ContactOut):
+    tags = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "The contact's tag names, sorted ignoring case"},
+    )
+
+
+TaggedContactPage = page_schema(TaggedContactOut, "TaggedContactPage")
+
+
+class _Tagged:
+    """A contact with its tag names, as :class:`TaggedContactOut` reads it (the contact
+    itself stays a plain ORM object: the names are not something to save)."""
+
+    __slots__ = ("_contact", "tags")
+
+    def __init__(self, contact: Contact, tags: list[str]) -> None:
+        self._contact = contact
+        self.tags = tags
+
+    def __getattr__(self, name: str):
+        return getattr(self._contact, name)
+
+
+def with_tags(contacts: list[Contact]) -> list[_Tagged]:
+    """``contacts`` with their tag names, read for all of them in one query."""
+    names = tag_names(db.session, [contact.id for contact in contacts])
+    return [_Tagged(contact, names[contact.id]) for contact in contacts]
+
+
 class ContactListArgs(ListArgs):
+    q = search_arg()
     segment = ma.fields.UUID(metadata={"description": SEGMENT_HELP})
     deleted = ma.fields.Boolean(
         load_default=False,
@@ -217,7 +277,7 @@ def _contact_or_404(contact_id: uuid.UUID) -> Contact:
 @blp.route("")
 class Contacts(MethodView):
     @blp.arguments(ContactListArgs, location="query")
-    @blp.response(200, ContactPage)
+    @blp.response(200, TaggedContactPage)
     @blp.errors(400, 409)
     @requires("contacts:read")
     def get(self, args):
@@ -225,9 +285,11 @@ class Contacts(MethodView):
 
         Custom fields filter and sort as `custom_fields.<key>`
         (`filter=custom_fields.plan:eq:pro`, `sort=-custom_fields.seats`); `segment`
-        narrows to a segment's contacts. Deleted contacts are left out; `deleted=true`
-        lists only those deleted within the retention period, with `deleted_at` and
-        `restorable_until` (needs `contacts:delete`).
+        narrows to a segment's contacts; `q` searches as a person types (every word in
+        the name, email, company or, by its digits, the phone). Each contact carries its
+        `tags`. Deleted contacts are left out; `deleted=true` lists only those deleted
+        within the retention period, with `deleted_at` and `restorable_until` (needs
+        `contacts:delete`).
         """
         if args.pop("deleted"):
             if "contacts:delete" not in g.permissions:
@@ -238,7 +300,10 @@ class Contacts(MethodView):
         segment_id = args.pop("segment", None)
         if segment_id is not None:
             query = query.where(in_segment(segment_id, "segment"))
-        return paginate(db.session, query, contact_listing(), args)
+        if (found := searched(args.pop("q", None))) is not None:
+            query = query.where(found)
+        page = paginate(db.session, query, contact_listing(), args)
+        return {**page, "items": with_tags(page["items"])}
 
     @blp.arguments(ContactIn)
     @blp.response(201, ContactOut)
@@ -276,11 +341,11 @@ class ContactDuplicates(MethodView):
 
 @blp.route("/<uuid:contact_id>")
 class ContactById(MethodView):
-    @blp.response(200, ContactOut)
+    @blp.response(200, TaggedContactOut)
     @requires("contacts:read")
     def get(self, contact_id):
-        """Read one contact"""
-        return _contact_or_404(contact_id)
+        """Read one contact, with its tag names"""
+        return with_tags([_contact_or_404(contact_id)])[0]
 
     @blp.arguments(ContactIn(partial=True))
     @blp.response(200, ContactOut)

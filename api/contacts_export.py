@@ -15,7 +15,7 @@ from webargs.fields import DelimitedList
 
 from api.auth import requires, tenant_blueprint
 from api.base import Schema
-from api.contacts import SEGMENT_HELP, contact_listing, in_segment
+from api.contacts import SEGMENT_HELP, contact_listing, in_segment, search_arg, searched
 from api.errors import fail
 from api.listing import SelectArgs, filtered, ordering
 from crm import exports as jobs
@@ -32,6 +32,7 @@ blp = tenant_blueprint(
 
 
 class ExportArgs(SelectArgs):
+    q = search_arg()
     segment = ma.fields.UUID(metadata={"description": SEGMENT_HELP})
     columns = DelimitedList(
         ma.fields.String(),
@@ -68,6 +69,8 @@ def _selection(args: dict) -> tuple[Select, list, list[str]]:
     query = select(Contact).where(Contact.deleted_at.is_(None))
     if args.get("segment"):
         query = query.where(in_segment(args["segment"], "segment"))
+    if (found := searched(args.get("q"))) is not None:
+        query = query.where(found)
     return filtered(query, listing, args["filter"]), ordering(listing, args["sort"]), columns
 
 
@@ -91,7 +94,7 @@ class ContactExport(MethodView):
     def get(self, args):
         """Download contacts as CSV
 
-        The contacts the list would answer for the same `filter`, `segment` and `sort`
+        The contacts the list would answer for the same `q`, `filter`, `segment` and `sort`
         (deleted ones left out), all of them, streamed. Cells: dates ISO 8601, multi-select
         values joined with `; `; a cell starting with `=`, `+`, `-`, `@`, a tab or a
         carriage return is prefixed with `'` so a spreadsheet does not run it as a formula

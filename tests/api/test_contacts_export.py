@@ -186,7 +186,7 @@ def test_the_operation_is_documented_as_a_csv_download(client):
     assert "Content-Disposition" in ok["headers"]
     assert {"400", "401", "403", "404", "422"} <= set(operation["responses"])
     names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
-    assert names == {"columns", "filter", "segment", "sort"}
+    assert names == {"columns", "filter", "q", "segment", "sort"}
 
 
 # -- exports run as a job -----------------------------------------------------------------

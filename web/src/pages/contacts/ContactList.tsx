@@ -13,11 +13,11 @@ import { useAccount } from "../../lib/account";
 import { Status } from "../../lib/Status";
 import { useResource } from "../../lib/useResource";
 import { ContactTable } from "./ContactTable";
-import { useContactPushes, useCustomFields, useRowTags } from "./data";
+import { useContactPushes, useCustomFields } from "./data";
 import { listFields } from "./fields";
 import { FilterEditor } from "./FilterEditor";
 import { apiQuery, isNarrowed, PAGE_SIZES, paramsFromState, stateFromParams, type ListState } from "./query";
-import type { Contact, Segment } from "./types";
+import type { ListedContact, Segment } from "./types";
 
 export function ContactList() {
   const { account, url, base, can } = useAccount();
@@ -26,16 +26,11 @@ export function ContactList() {
   const state = useMemo(() => stateFromParams(new URLSearchParams(key)), [key]);
   const go = (change: Partial<ListState>) => setParams(paramsFromState({ ...state, page: 1, ...change }));
 
-  const contacts = useResource((signal) => api.get<Page<Contact>>(url("/contacts"), apiQuery(state), signal), [account.id, key]);
+  const contacts = useResource((signal) => api.get<Page<ListedContact>>(url("/contacts"), apiQuery(state), signal), [account.id, key]);
   const definitions = useCustomFields();
   const segments = useResource((signal) => api.get<{ items: Segment[] }>(url("/segments"), undefined, signal).then((a) => a.items), [account.id]);
-  const ids = contacts.data?.items.map((c) => c.id) ?? [];
-  const rowTags = useRowTags(ids);
   // At most one reload a second however many contacts change (an import creates thousands).
-  const refresh = useThrottledCallback(() => {
-    void contacts.reload();
-    rowTags.reload();
-  }, 1000);
+  const refresh = useThrottledCallback(() => void contacts.reload(), 1000);
   useContactPushes(() => refresh());
   const fields = useMemo(() => listFields(definitions.data ?? []), [definitions.data]);
   const [filtersOpen, setFiltersOpen] = useState(state.filters.length > 0);
@@ -82,7 +77,7 @@ export function ContactList() {
       <Listed state={state} page={page} error={contacts.error} loading={contacts.loading} retry={contacts.reload} onClear={() => setParams(new URLSearchParams())}>
         {page && (
           <>
-            <ContactTable contacts={page.items} tags={rowTags.tags} sort={state.sort} onSort={(sort) => go({ sort })} base={base} />
+            <ContactTable contacts={page.items} sort={state.sort} onSort={(sort) => go({ sort })} base={base} />
             <Group justify="space-between" gap="sm">
               <Text size="sm" c="dimmed" aria-live="polite">
                 {page.meta.total === 1 ? "1 contact" : `${page.meta.total} contacts`}
@@ -136,7 +131,7 @@ function SearchBox({ value, onSearch }: { value: string; onSearch: (q: string) =
   return (
     <TextInput
       label="Search"
-      description="A name, an email (with @) or a phone number"
+      description="Words in a name, email or company, or phone digits"
       type="search"
       value={text}
       onChange={(event) => {
@@ -160,7 +155,7 @@ function Listed({
   children,
 }: {
   state: ListState;
-  page?: Page<Contact>;
+  page?: Page<ListedContact>;
   error: unknown;
   loading: boolean;
   retry: () => void;

@@ -8,7 +8,7 @@ import { useMediaQuery } from "@mantine/hooks";
 import { Link } from "react-router-dom";
 import { formatDateTime } from "./data";
 import { nextSort, sortDirection } from "./query";
-import type { Contact } from "./types";
+import type { ListedContact } from "./types";
 
 const COLUMNS: { field: string | null; label: string }[] = [
   { field: "name", label: "Name" },
@@ -20,8 +20,7 @@ const COLUMNS: { field: string | null; label: string }[] = [
 ];
 
 interface Props {
-  contacts: Contact[];
-  tags: Record<string, string[]>;
+  contacts: ListedContact[];
   sort: string | null;
   onSort: (sort: string | null) => void;
   base: string;
@@ -32,7 +31,7 @@ export function ContactTable(props: Props) {
   return wide ? <Wide {...props} /> : <Narrow {...props} />;
 }
 
-function Wide({ contacts, tags, sort, onSort, base }: Props) {
+function Wide({ contacts, sort, onSort, base }: Props) {
   return (
     <Table.ScrollContainer minWidth={760}>
       <Table striped highlightOnHover>
@@ -67,7 +66,7 @@ function Wide({ contacts, tags, sort, onSort, base }: Props) {
               <Table.Td>{contact.phone ?? ""}</Table.Td>
               <Table.Td>{contact.company ?? ""}</Table.Td>
               <Table.Td>
-                <Tags names={tags[contact.id]} />
+                <Tags names={contact.tags} />
               </Table.Td>
               <Table.Td>
                 <time dateTime={contact.updated_at}>{formatDateTime(contact.updated_at)}</time>
@@ -85,7 +84,7 @@ const SORTS = COLUMNS.filter((c) => c.field).flatMap((c) => [
   { value: `-${c.field}`, label: `${c.label}, descending` },
 ]);
 
-function Narrow({ contacts, tags, sort, onSort, base }: Props) {
+function Narrow({ contacts, sort, onSort, base }: Props) {
   return (
     <Stack gap="sm">
       <Select label="Sort by" data={SORTS} value={sort} onChange={onSort} placeholder="Newest first" clearable />
@@ -101,7 +100,7 @@ function Narrow({ contacts, tags, sort, onSort, base }: Props) {
               </Text>
             ))}
             <Group justify="space-between" mt={4} gap="xs">
-              <Tags names={tags[contact.id]} />
+              <Tags names={contact.tags} />
               <Text size="xs" c="dimmed">
                 Updated <time dateTime={contact.updated_at}>{formatDateTime(contact.updated_at)}</time>
               </Text>

@@ -1,9 +1,8 @@
 /**
  * The contact list's query as the console keeps it in its URL (`?q=…&filter=…&segment=…
  * &sort=…&page=…&per_page=…`, so back/forward and reload keep it) and as the API takes it
- * (the shared list grammar, api/listing.py). The list has no free-text parameter: the
- * search box becomes one more `filter=` on the field the text looks like (see
- * {@link searchFilter}).
+ * (the shared list grammar, api/listing.py, plus `q`: the search box's text as typed, which
+ * the API looks for in the name, email, company and, by its digits, the phone).
  */
 
 import type { Query } from "../../api/client";
@@ -55,22 +54,6 @@ export function filterExpression(row: FilterRow): string | null {
   return value ? `${row.field}:${row.op}:${value}` : null;
 }
 
-/**
- * The search box's text as a filter: an email when it has an `@`; a phone when it is
- * digits (phones are stored in E.164, so separators and a trunk `0` are left out); a name
- * otherwise (ignoring case).
- */
-export function searchFilter(q: string): string | null {
-  const text = q.trim();
-  if (!text) return null;
-  if (text.includes("@")) return `email:icontains:${text}`;
-  if (/^[+\d\s().-]+$/.test(text)) {
-    const digits = text.replace(/\D/g, "").replace(/^0+/, "");
-    if (digits.length >= 3) return `phone:contains:${digits}`;
-  }
-  return `name:icontains:${text}`;
-}
-
 export function stateFromParams(params: URLSearchParams): ListState {
   const page = Number.parseInt(params.get("page") ?? "", 10);
   const perPage = Number.parseInt(params.get("per_page") ?? "", 10);
@@ -99,12 +82,11 @@ export function paramsFromState(state: ListState): URLSearchParams {
   return params;
 }
 
-/** `GET …/contacts`'s query for `state`. */
+/** `GET …/contacts`'s query for `state` (the same parameters export what the list shows). */
 export function apiQuery(state: ListState): Query {
-  const filters = state.filters.map(filterExpression).filter((e): e is string => e !== null);
-  const search = searchFilter(state.q);
   return {
-    filter: search ? [...filters, search] : filters,
+    q: state.q.trim() || null,
+    filter: state.filters.map(filterExpression).filter((e): e is string => e !== null),
     segment: state.segment,
     sort: state.sort,
     page: state.page,

@@ -11,6 +11,11 @@ export interface Contact {
   updated_at: string;
 }
 
+/** A contact as `GET …/contacts` (and `GET …/contacts/<id>`) answer it: with its tag names, sorted. */
+export interface ListedContact extends Contact {
+  tags: string[];
+}
+
 export type CustomFieldType =
   | "text"
   | "number"
