@@ -14,6 +14,7 @@ import { ContactsSection } from "./pages/contacts/ContactsSection";
 import { Dashboard } from "./pages/Dashboard";
 import { InboxSection } from "./pages/inbox/InboxSection";
 import { NotFound } from "./pages/NotFound";
+import { Settings } from "./pages/settings/Settings";
 import { RealtimeProvider } from "./realtime/RealtimeContext";
 import { Shell } from "./shell/Shell";
 
@@ -33,6 +34,7 @@ export function App() {
           <Route path="dashboard" element={<Dashboard />} />
           <Route path="inbox/*" element={<InboxSection />} />
           <Route path="contacts/*" element={<ContactsSection />} />
+          <Route path="settings/*" element={<Settings />} />
           {/* the sections' routes, one line each */}
           <Route path="*" element={<NotFound />} />
         </Route>
