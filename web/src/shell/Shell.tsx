@@ -95,6 +95,7 @@ export function Shell({ account }: { account: AccountAccess }) {
             to={`${base}/${section.path}`}
             label={section.label}
             onClick={close}
+            variant="filled"
             active={location.pathname.startsWith(`${base}/${section.path}`)}
           />
         ))}

@@ -23,6 +23,10 @@ describe("crumbs", () => {
     ]);
   });
 
+  it("spells out names a path cannot", () => {
+    expect(crumbs(`/a/${ACCOUNT}/settings/sla-policies`, ACCOUNT).map((c) => c.label)).toEqual(["Settings", "SLA policies"]);
+  });
+
   it("calls a record by the name given, else Details", () => {
     const id = "9f1d2d7e-5e10-4c5e-9d3b-0b5c3f572f39";
     expect(crumbs(`/a/${ACCOUNT}/contacts/${id}`, ACCOUNT).map((c) => c.label)).toEqual(["Contacts", "Details"]);

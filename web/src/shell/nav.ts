@@ -33,7 +33,15 @@ export function crumbs(pathname: string, accountId: string, names: Record<string
   });
 }
 
+/** Page names that humanising a path segment would get wrong. */
+const LABELS: Record<string, string> = {
+  "sla-policies": "SLA policies",
+  mfa: "Two-step verification",
+  new: "New",
+};
+
 function humanise(part: string): string {
+  if (LABELS[part]) return LABELS[part];
   if (/^[0-9a-f-]{36}$/i.test(part)) return "Details";
   const words = decodeURIComponent(part).replace(/[-_]/g, " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
