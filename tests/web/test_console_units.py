@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 from core import console
 
 
 def test_the_consoles_vitest_suite_passes(built, tmp_path):
-    bin_dir = console.node_bin()
+    tools = console.node()
     report = tmp_path / "vitest.json"
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "CI": "1"}
     run = subprocess.run(
-        [str(bin_dir / "npx"), "vitest", "run", "--reporter=json", f"--outputFile={report}"],
+        [*tools.npx, "vitest", "run", "--reporter=json", f"--outputFile={report}"],
         cwd=console.WEB,
-        env=env,
+        env=tools.env(),
         capture_output=True,
         text=True,
         timeout=600,
