@@ -198,6 +198,8 @@ def test_contacts_from_the_form_to_the_activity_log(open_page, service):
     rest.account("PATCH", f"/contacts/{ada_id}", {"company": "Difference Engines"})
     expect(page.get_by_role("region", name="Details")).to_contain_text("Difference Engines")
     expect(activity.get_by_role("listitem")).to_have_count(3)
+    crumbs = page.get_by_role("navigation", name="Breadcrumbs")
+    expect(crumbs).to_contain_text("Ada Lovelace")  # the record by its name, not "Details"
     screenshot(page, "contacts-detail")
     assert_accessible(page)
 

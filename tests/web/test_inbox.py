@@ -224,6 +224,8 @@ def test_an_agent_answers_a_conversation_that_stays_live(open_page, service, mai
     their_reply.press_sequentially("Let me")
     typing = thread.get_by_role("status").filter(has_text="typing")
     expect(typing).to_have_text("Hedy Lamarr is typing…", timeout=LIVE)
+    crumbs = page.get_by_role("navigation", name="Breadcrumbs")
+    expect(crumbs).to_contain_text("Grace Hopper")
     screenshot(page, "inbox-thread")
     assert_accessible(page)
     their_reply.blur()  # stopped typing

@@ -4,7 +4,7 @@
  * Narrow screens fold the sidebar behind a menu button.
  */
 
-import { ActionIcon, AppShell, Avatar, Badge, Breadcrumbs, Burger, Group, Indicator, Menu, NavLink, Select, Text, Tooltip, UnstyledButton } from "@mantine/core";
+import { ActionIcon, AppShell, Avatar, Badge, Box, Breadcrumbs, Burger, Group, Indicator, Menu, NavLink, Select, Text, Tooltip, UnstyledButton } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { useState } from "react";
 import { Link, NavLink as RouterNavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
@@ -13,11 +13,21 @@ import type { AccountAccess } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { useResource } from "../lib/useResource";
 import { useRealtime, useRealtimeStatus } from "../realtime/RealtimeContext";
+import { CrumbNamesProvider, useCrumbNames } from "./crumbNames";
 import { crumbs, visibleSections } from "./nav";
 import { VerifyBanner } from "./VerifyBanner";
 
 export function Shell({ account }: { account: AccountAccess }) {
+  return (
+    <CrumbNamesProvider>
+      <Frame account={account} />
+    </CrumbNamesProvider>
+  );
+}
+
+function Frame({ account }: { account: AccountAccess }) {
   const { context, signOut } = useAuth();
+  const names = useCrumbNames();
   const [opened, { toggle, close }] = useDisclosure();
   const location = useLocation();
   const navigate = useNavigate();
@@ -101,13 +111,15 @@ export function Shell({ account }: { account: AccountAccess }) {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Breadcrumbs mb="md" aria-label="Breadcrumbs">
-          {crumbs(location.pathname, account.id).map((crumb) => (
+        <Box component="nav" aria-label="Breadcrumbs" mb="md">
+        <Breadcrumbs>
+          {crumbs(location.pathname, account.id, names).map((crumb) => (
             <Text key={crumb.to} component={Link} to={crumb.to} size="sm" c="blue.8">
               {crumb.label}
             </Text>
           ))}
         </Breadcrumbs>
+        </Box>
         <VerifyBanner />
         <Outlet />
       </AppShell.Main>

@@ -8,6 +8,7 @@ import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api } from "../../api/client";
 import { ApiError } from "../../api/errors";
+import { useCrumbName } from "../../shell/crumbNames";
 import { useAccount } from "../../lib/account";
 import { Status } from "../../lib/Status";
 import { useResource } from "../../lib/useResource";
@@ -26,6 +27,7 @@ export function ContactDetail() {
   const definitions = useCustomFields();
   const [gone, setGone] = useState<{ mergedInto?: string } | null>(null);
   const [changes, setChanges] = useState(0);
+  useCrumbName(contactId, contact.data?.name);
   useContactPushes((event, data) => {
     if (event === "contact.deleted" && data?.contact_id === contactId) setGone((old) => old ?? {});
     else if (event === "contact.merged" && data?.details?.source_id === contactId) setGone({ mergedInto: data.details.target_id });

@@ -5,6 +5,7 @@ import { Badge, Box, Button, Group, Paper, Stack, Text, Title, VisuallyHidden } 
 import { useCallback } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
+import { useCrumbName } from "../../shell/crumbNames";
 import { useAccount } from "../../lib/account";
 import { Status } from "../../lib/Status";
 import { useResource } from "../../lib/useResource";
@@ -47,6 +48,7 @@ export function ThreadView({
     [account.id, contactId, contactName],
   );
   const name = contactName ?? contact.data?.name ?? "Contact";
+  useCrumbName(conversationId, contactName ?? contact.data?.name);
   const onSent = useCallback((message: Message) => thread.addMessages([message]), [thread.addMessages]);
   const assignee = agents.find((agent) => agent.user_id === conversation?.assignee_id);
   const typingNames = thread.typing.map((id) => agents.find((agent) => agent.user_id === id)?.name ?? "A teammate");
