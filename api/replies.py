@@ -26,6 +26,7 @@ from helpdesk.replies import (
     get_canned_response,
     get_template,
     preview_context,
+    render,
     render_template,
     update_canned_response,
     update_template,
@@ -128,6 +129,10 @@ class PreviewIn(Schema):
 
 class PreviewOut(Schema):
     subject = ma.fields.String(allow_none=True)
+    body = ma.fields.String(required=True)
+
+
+class CannedPreviewOut(Schema):
     body = ma.fields.String(required=True)
 
 
@@ -257,6 +262,15 @@ class TemplateById(MethodView):
         db.session.commit()
 
 
+def _preview_context(data: dict) -> dict:
+    return preview_context(
+        db.session,
+        account_name=g.account.name,
+        caller_id=g.get("user_id"),
+        conversation_id=data.get("conversation_id"),
+    )
+
+
 @blp.route("/templates/<uuid:template_id>/preview")
 class TemplatePreview(MethodView):
     @blp.arguments(PreviewIn)
@@ -266,10 +280,19 @@ class TemplatePreview(MethodView):
         """Render a template with a conversation's data, or with sample values"""
         template = _template_or_404(template_id)
         with refusals_answered():
-            context = preview_context(
-                db.session,
-                account_name=g.account.name,
-                caller_id=g.get("user_id"),
-                conversation_id=data.get("conversation_id"),
-            )
-            return render_template(template, context)
+            return render_template(template, _preview_context(data))
+
+
+@blp.route("/canned-responses/<uuid:canned_id>/preview")
+class CannedPreview(MethodView):
+    @blp.arguments(PreviewIn)
+    @blp.response(200, CannedPreviewOut)
+    @requires("conversations:read")
+    def post(self, data, canned_id):
+        """Render a canned response with a conversation's data, or with sample values
+
+        What the composer inserts: the body with its variables filled in
+        (`{{ contact.name }}`, `{{ agent.name }}`, …), as a reply would be sent."""
+        canned = _canned_or_404(canned_id)
+        with refusals_answered():
+            return {"body": render(canned.body, _preview_context(data))}

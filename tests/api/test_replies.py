@@ -247,3 +247,28 @@ def test_accounts_cannot_see_or_change_each_others_replies(client, account, agen
     assert client.get(theirs.url("/templates"), headers=agent.headers).status_code == 404
     # Nor can they get in through our URL.
     assert client.get(account.url("/templates"), headers=theirs.headers).status_code == 404
+
+
+def test_a_canned_response_renders_with_the_conversation_it_answers(
+    client, account, agent, other_account
+):
+    conversation = open_conversation(client, account)
+    created = canned(client, account, body="Hi {{ contact.name }}, {{ agent.name }} here.").json
+    url = account.url(f"/canned-responses/{created['id']}/preview")
+    rendered = client.post(url, json={"conversation_id": conversation["id"]}, headers=agent.headers)
+    assert rendered.status_code == 200, rendered.json
+    assert rendered.json["body"].startswith("Hi Grace Hopper, ")
+    assert rendered.json["body"] != created["body"]
+
+    sample = client.post(url, json={}, headers=agent.headers)
+    assert sample.json["body"].startswith("Hi Jane Doe, ")
+
+    # Another account's conversation is no conversation here; its canned responses neither.
+    theirs = open_conversation(client, other_account)
+    foreign = client.post(url, json={"conversation_id": theirs["id"]}, headers=agent.headers)
+    assert (foreign.status_code, foreign.json["errors"]) == (
+        422,
+        {"conversation_id": ["no such conversation"]},
+    )
+    crossing = other_account.url(f"/canned-responses/{created['id']}/preview")
+    assert client.post(crossing, json={}, headers=other_account.headers).status_code == 404
