@@ -10,6 +10,7 @@ import { useAuth } from "./auth/AuthContext";
 import { AcceptInvitation, ForgotPassword, ResetPassword, VerifyEmail } from "./pages/auth/tokenLinks";
 import { SignIn } from "./pages/auth/SignIn";
 import { SignUp } from "./pages/auth/SignUp";
+import { AutomationSection } from "./pages/automation/AutomationSection";
 import { ContactsSection } from "./pages/contacts/ContactsSection";
 import { Dashboard } from "./pages/Dashboard";
 import { InboxSection } from "./pages/inbox/InboxSection";
@@ -32,9 +33,10 @@ export function App() {
         <Route path="/a/:accountId" element={<InAccount />}>
           <Route index element={<Navigate to="dashboard" replace />} />
           <Route path="dashboard" element={<Dashboard />} />
+          <Route path="settings/*" element={<Settings />} />
           <Route path="inbox/*" element={<InboxSection />} />
           <Route path="contacts/*" element={<ContactsSection />} />
-          <Route path="settings/*" element={<Settings />} />
+          <Route path="automation/*" element={<AutomationSection />} />
           {/* the sections' routes, one line each */}
           <Route path="*" element={<NotFound />} />
         </Route>
