@@ -98,7 +98,7 @@ def test_an_agent_answers_a_conversation_that_stays_live(open_page, service, mai
         {
             "short_code": "sorry",
             "title": "Apology for a delay",
-            "body": "Sorry for the delay: it ships today.",
+            "body": "Sorry for the delay, {{ contact.name }}: it ships today.",
         },
     )
     rest.account(
@@ -171,9 +171,10 @@ def test_an_agent_answers_a_conversation_that_stays_live(open_page, service, mai
     ).to_be_visible()
     assert_accessible(page)  # the suggestions too
     reply.press("Enter")  # the best match is picked: Enter takes it
-    expect(reply).to_have_value("Sorry for the delay: it ships today.")
+    # Its variables filled in for this conversation, as it will be sent.
+    expect(reply).to_have_value("Sorry for the delay, Grace Hopper: it ships today.")
     reply.press("Control+Enter")
-    sent = messages.get_by_role("listitem").filter(has_text="Sorry for the delay: it ships today.")
+    sent = messages.get_by_role("listitem").filter(has_text="Sorry for the delay, Grace Hopper")
     expect(sent).to_contain_text("You")
     expect(sent).to_contain_text("Queued")
     expect(reply).to_have_value("")

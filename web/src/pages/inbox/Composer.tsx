@@ -8,6 +8,7 @@
 import { Button, Combobox, Group, Stack, Switch, Text, Textarea, useCombobox } from "@mantine/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, type Page } from "../../api/client";
+import { ApiError } from "../../api/errors";
 import { FormError } from "../../lib/FormError";
 import { useAccount } from "../../lib/account";
 import { useResource } from "../../lib/useResource";
@@ -76,11 +77,19 @@ export function Composer({ conversationId, disabled, onSent }: { conversationId:
     } else combobox.closeDropdown();
   };
 
-  const choose = (id: string) => {
+  // The canned response as it would be sent: its variables filled in for this conversation.
+  const choose = async (id: string) => {
     const chosen = canned.data?.items.find((c) => c.id === id);
     const caret = area.current?.selectionStart ?? text.length;
     if (!chosen || !slash) return;
-    insert(insertAt(text, slash, caret, chosen.body));
+    const at = slash;
+    try {
+      const preview = url(`/canned-responses/${chosen.id}/preview`);
+      const rendered = await api.post<{ body: string }>(preview, { conversation_id: conversationId });
+      insert(insertAt(text, at, caret, rendered.body));
+    } catch (error) {
+      send.setError(error instanceof ApiError ? error : new ApiError(-1, null, String(error)));
+    }
   };
 
   const insert = ({ text: next, caret }: { text: string; caret: number }) => {
@@ -102,7 +111,7 @@ export function Composer({ conversationId, disabled, onSent }: { conversationId:
   return (
     <Stack gap="xs" component="form" onSubmit={(event) => { event.preventDefault(); void send.run(); }} aria-label="Reply to the conversation">
       <FormError error={send.error} />
-      <Combobox store={combobox} onOptionSubmit={choose} position="top-start" withinPortal={false}>
+      <Combobox store={combobox} onOptionSubmit={(id) => void choose(id)} position="top-start" withinPortal={false}>
         <Combobox.Target>
           <Textarea
             ref={area}
