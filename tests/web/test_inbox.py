@@ -160,6 +160,7 @@ def test_an_agent_answers_a_conversation_that_stays_live(open_page, service, mai
     thread.get_by_role("button", name="Templates").click()
     page.get_by_role("menuitem", name="Shipping update").click()
     expect(reply).to_have_value("Hi Grace Hopper, your parcel is on its way.")
+    expect(page.get_by_role("menu")).to_have_count(0)  # closed, not left half-way
     reply.fill("")
 
     # A reply from a canned response chosen by its /shortcode, sent with Ctrl+Enter.
