@@ -113,9 +113,9 @@ def pushes_of(session, event: Event) -> list[Push]:
     if event.name in _CONVERSATION_EVENTS:
         conversation_id = event.conversation_id
         conversation = session.get(Conversation, conversation_id) if conversation_id else None
-        if conversation is None or (
-            event.subject_type == "contact"  # a contact's tags are not a conversation's
-        ):
+        if event.subject_type == "contact":  # a contact's tags: the contact changed
+            return _contact_tagged(session, event)
+        if conversation is None:
             return []
         data = {"conversation": ConversationOut().dump(conversation)}
         if event.name == names.CONVERSATION_READ:
@@ -141,6 +141,17 @@ def pushes_of(session, event: Event) -> list[Push]:
         data = {"user_id": str(event.subject_id), "status": after, "previous": before}
         return [("presence.update", data, everyone)]
     return []
+
+
+def _contact_tagged(session, event: Event) -> list[Push]:
+    """``contact.updated`` with the contact as it is now, and the tag change as
+    ``details`` (``{"tag", "tag_id", "change": "added" | "removed"}``)."""
+    contact = session.get(Contact, event.subject_id)
+    if contact is None:
+        return []
+    change = "added" if event.name == names.TAG_ADDED else "removed"
+    data = {"contact": ContactOut().dump(contact), "details": {**event.payload, "change": change}}
+    return [("contact.updated", data, [account_room(event.account_id)])]
 
 
 def account_pushes(session, event: Event) -> list[feed.Push]:

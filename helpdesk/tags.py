@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, Session, mapped_column, query_expression, with_expression
 
-from audit.service import Actor
+from audit.service import Actor, record_change
 from crm.models import LIVE, Contact
 from events import names as events
 from events.outbox import emit
@@ -241,6 +241,17 @@ class Tagging:
                 subject_type=self.subject_type,
                 subject_id=owner_id,
                 payload=payload,
+            )
+            # A contact's tags are part of the contact: each change is in its audit log.
+            added = name == events.TAG_ADDED
+            record_change(
+                session,
+                actor=actor,
+                action="contact.tagged" if added else "contact.untagged",
+                target_type="contact",
+                target_id=owner_id,
+                before=None if added else {"tags": [tag.name]},
+                after={"tags": [tag.name]} if added else None,
             )
 
 

@@ -366,6 +366,37 @@ class TestContactTags:
             ("tag.removed", "churn risk", contact_id),
         ]
 
+    def test_each_tag_change_of_a_contact_is_in_its_audit_log(
+        self, client, account, agent, other_account
+    ):
+        contact_id = open_conversation(client, account)["contact_id"]
+        tag_contact(client, agent, contact_id, "VIP", "churn risk")
+        tag_contact(client, agent, contact_id, "vip")  # carried already: no change, no entry
+        url = agent.url(f"/contacts/{contact_id}/tags/churn%20risk")
+        assert client.delete(url, headers=agent.headers).status_code == 204
+
+        log = client.get(
+            account.url("/audit-log"),
+            query_string={"filter": f"target_id:eq:{contact_id}", "sort": "occurred_at"},
+            headers=account.headers,
+        ).json["items"]
+        changes = [
+            (e["action"], e["before"], e["after"], e["actor_id"])
+            for e in log
+            if e["action"] in ("contact.tagged", "contact.untagged")
+        ]
+        assert changes == [
+            ("contact.tagged", None, {"tags": ["churn risk"]}, agent.user_id),
+            ("contact.tagged", None, {"tags": ["VIP"]}, agent.user_id),
+            ("contact.untagged", {"tags": ["churn risk"]}, None, agent.user_id),
+        ]
+        theirs = client.get(
+            other_account.url("/audit-log"),
+            query_string={"filter": f"target_id:eq:{contact_id}"},
+            headers=other_account.headers,
+        ).json["items"]
+        assert theirs == []
+
     def test_deleting_a_contact_drops_its_tags(self, client, account):
         contact = client.post(
             account.url("/contacts"), json={"name": "Ada"}, headers=account.headers

@@ -220,3 +220,25 @@ def test_a_contact_merge_reaches_a_connected_agent_with_the_target_as_it_is_now(
     assert gone["data"]["contact_id"] == source
     time.sleep(0.3)
     assert theirs.named("contact.merged") == []
+
+
+def test_a_contacts_tag_change_is_heard_as_the_contact_updated(
+    client, settle, web, listener, account, other_account
+):
+    contact = client.post(account.url("/contacts"), json={"name": "Ada"}, headers=account.headers)
+    contact_id = contact.json["id"]
+    ours = listener().connect(web[0].url, account)
+    theirs = listener().connect(web[1].url, other_account)
+    url = account.url(f"/contacts/{contact_id}/tags")
+    assert client.post(url, json={"tags": ["vip"]}, headers=account.headers).status_code == 200
+    assert client.delete(f"{url}/vip", headers=account.headers).status_code == 204
+    settle()
+    added, removed = ours.wait_for("contact.updated", count=2)
+    assert added["data"]["contact"]["id"] == contact_id
+    assert (added["data"]["details"]["tag"], added["data"]["details"]["change"]) == (
+        "vip",
+        "added",
+    )
+    assert removed["data"]["details"]["change"] == "removed"
+    time.sleep(0.3)
+    assert theirs.named("contact.updated") == []

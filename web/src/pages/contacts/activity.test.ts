@@ -46,6 +46,8 @@ describe("audit diffs", () => {
 
   it("names the action and who did it", () => {
     expect(actionLabel("contact.updated")).toBe("Updated");
+    expect(actionLabel("contact.tagged")).toBe("Tagged");
+    expect(actionLabel("contact.untagged")).toBe("Untagged");
     expect(actionLabel("contact.some_thing")).toBe("Some thing");
     const members = [{ user_id: "u1", name: "Ada", email: "a@x" }];
     expect(actorLabel({ actor_type: "user", actor_id: "u1" }, members)).toBe("Ada");

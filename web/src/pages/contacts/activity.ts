@@ -83,6 +83,8 @@ const ACTIONS: Record<string, string> = {
   "contact.deleted": "Deleted",
   "contact.restored": "Restored",
   "contact.merged": "Merged",
+  "contact.tagged": "Tagged",
+  "contact.untagged": "Untagged",
 };
 
 export function actionLabel(action: string): string {
