@@ -94,26 +94,37 @@ def _value(row: Any, column: str) -> Any:
     return getattr(row, column)
 
 
-def csv_chunks(
-    session: Session, query: Select, columns: Sequence[str], *, batch_size: int = BATCH_SIZE
-) -> Iterator[str]:
-    """The header line, then the contacts ``query`` selects (filtered and ordered as the
-    caller wants) as CSV text, one chunk per batch of rows."""
+def csv_text(header: Sequence[Any], batches: Iterable[Iterable[Sequence[Any]]]) -> Iterator[str]:
+    """``header``, then each batch of rows, as CSV text: one chunk for the header and one
+    per batch (streamed: one batch in memory at a time), every cell defused (:func:`cell`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def flush() -> str:
+    def take() -> str:
         text = buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
         return text
 
-    writer.writerow([cell(name) for name in columns])
-    yield flush()
-    selected = [getattr(Contact, name) for name in STANDARD_COLUMNS] + [Contact.custom_fields]
-    result = session.execute(
-        query.with_only_columns(*selected).execution_options(yield_per=batch_size)
-    )
-    for batch in result.partitions():
-        writer.writerows([cell(_value(row, name)) for name in columns] for row in batch)
-        yield flush()
+    writer.writerow([cell(value) for value in header])
+    yield take()
+    for batch in batches:
+        writer.writerows([cell(value) for value in row] for row in batch)
+        yield take()
+
+
+def csv_chunks(
+    session: Session, query: Select, columns: Sequence[str], *, batch_size: int = BATCH_SIZE
+) -> Iterator[str]:
+    """The header line, then the contacts ``query`` selects (filtered and ordered as the
+    caller wants) as CSV text, one chunk per batch of rows."""
+
+    def batches() -> Iterator[list[list[Any]]]:
+        selected = [getattr(Contact, name) for name in STANDARD_COLUMNS] + [Contact.custom_fields]
+        result = session.execute(
+            query.with_only_columns(*selected).execution_options(yield_per=batch_size)
+        )
+        for batch in result.partitions():
+            yield [[_value(row, name) for name in columns] for row in batch]
+
+    return csv_text(columns, batches())

@@ -17,8 +17,6 @@ The steps the API (and a benchmark) call; the batches themselves run in
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import uuid
 from collections import Counter
@@ -33,7 +31,7 @@ from sqlalchemy.orm import Session
 from audit.service import Actor, record_change
 from crm import files
 from crm.custom_fields import list_definitions
-from crm.export import cell
+from crm.export import csv_text
 from crm.imports import mapping as mappings
 from crm.imports.models import (
     CANCELLED,
@@ -296,26 +294,19 @@ def report_chunks(
     """The error report as CSV text, a chunk per batch of rows: the file's header and
     an ``errors`` column, then each refused row as it was read (cells defused as the
     export defuses them) with its reasons."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    width, mapping = len(contact_import.headers), contact_import.mapping
 
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
+    def batches() -> Iterator[list[list[str]]]:
+        result = session.execute(
+            select(RejectedRow.cells, RejectedRow.errors)
+            .where(RejectedRow.import_id == contact_import.id)
+            .order_by(RejectedRow.row_number)
+            .execution_options(yield_per=batch_size)
+        )
+        for batch in result.partitions():
+            yield [
+                [*cells[:width], *[""] * (width - len(cells)), explain(errors, mapping)]
+                for cells, errors in batch
+            ]
 
-    width = len(contact_import.headers)
-    writer.writerow([cell(h) for h in [*contact_import.headers, ERRORS_COLUMN]])
-    yield flush()
-    result = session.execute(
-        select(RejectedRow.cells, RejectedRow.errors)
-        .where(RejectedRow.import_id == contact_import.id)
-        .order_by(RejectedRow.row_number)
-        .execution_options(yield_per=batch_size)
-    )
-    for batch in result.partitions():
-        for cells, errors in batch:
-            cells = [*cells[:width], *[""] * (width - len(cells))]
-            writer.writerow([*map(cell, cells), cell(explain(errors, contact_import.mapping))])
-        yield flush()
+    return csv_text([*contact_import.headers, ERRORS_COLUMN], batches())
