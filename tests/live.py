@@ -34,13 +34,13 @@ def environment(config, **environ: str) -> dict[str, str]:
 
 
 class ServiceProcess:
-    """``flask <args>`` (the worker, the event relay) until :meth:`stop`."""
+    """``<command> <args>`` from the virtualenv (``flask``: the worker, the event relay)
+    until :meth:`stop`, its output kept for when a test fails."""
 
-    def __init__(self, config, *args: str, **environ: str) -> None:
+    def __init__(self, config, *args: str, command: str = "flask", **environ: str) -> None:
         self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())
-        flask = str(Path(sys.executable).parent / "flask")
         self.process = subprocess.Popen(
-            [flask, *args],
+            [str(Path(sys.executable).parent / command), *args],
             env=environment(config, **environ),
             cwd=ROOT,
             stdout=self.log,
@@ -79,29 +79,22 @@ def api(url: str, member, method: str, path: str, body: dict, timeout: float = 1
         return json.loads(answer.read())
 
 
-class WebProcess:
+class WebProcess(ServiceProcess):
     """``gunicorn`` serving the app on a free port; ``environ`` overrides settings
     (``TURUMBA_ACCESS_TOKEN_TTL="5"``, …)."""
 
     def __init__(self, config, **environ: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())
-        environ = environment(
+        super().__init__(
             config,
+            *("-c", "python:core.gunicorn_conf", "wsgi:app"),
+            command="gunicorn",
             TURUMBA_HOST="127.0.0.1",
             TURUMBA_PORT=str(self.port),
             TURUMBA_WEB_PROCESSES="1",
             TURUMBA_THREADS="16",  # a websocket holds a thread while it is open
             **environ,
-        )
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self.process = subprocess.Popen(
-            [gunicorn, "-c", "python:core.gunicorn_conf", "wsgi:app"],
-            env=environ,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 
@@ -114,14 +107,4 @@ class WebProcess:
                         return
             except OSError:
                 time.sleep(0.1)
-        self.log.seek(0)
-        raise RuntimeError(f"the web process did not start:\n{self.log.read()[-4000:]}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+        raise RuntimeError(f"the web process did not start:\n{self.output()}")
