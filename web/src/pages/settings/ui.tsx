@@ -93,3 +93,17 @@ export function FormModal({ opened, onClose, title, children }: { opened: boolea
     </Modal>
   );
 }
+
+/** A settings form's buttons: cancel, and save (busy while it saves). */
+export function FormActions({ onCancel, busy, save }: { onCancel: () => void; busy: boolean; save: string }) {
+  return (
+    <Group justify="flex-end">
+      <Button variant="default" onClick={onCancel}>
+        Cancel
+      </Button>
+      <Button type="submit" loading={busy}>
+        {save}
+      </Button>
+    </Group>
+  );
+}

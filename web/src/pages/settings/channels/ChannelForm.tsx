@@ -6,6 +6,7 @@ import { FormError } from "../../../lib/FormError";
 import { useSubmit } from "../../../lib/useSubmit";
 import { configBody, toRows, type ConfigRow } from "./config";
 import { CHANNEL_TYPES, type Channel } from "./types";
+import { FormActions } from "../ui";
 
 /** Create a channel, or change one's name, status and settings. */
 export function ChannelForm({ channel, onSaved, onCancel }: { channel: Channel | null; onSaved: (c: Channel) => void; onCancel: () => void }) {
@@ -85,14 +86,7 @@ export function ChannelForm({ channel, onSaved, onCancel }: { channel: Channel |
             </Group>
           </Stack>
         </Fieldset>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.busy}>
-            Save channel
-          </Button>
-        </Group>
+        <FormActions onCancel={onCancel} busy={save.busy} save="Save channel" />
       </Stack>
     </form>
   );

@@ -9,7 +9,7 @@ import { FormError } from "../../../lib/FormError";
 import { Status } from "../../../lib/Status";
 import { useResource } from "../../../lib/useResource";
 import { useSubmit } from "../../../lib/useSubmit";
-import { ConfirmButton, FormModal, PageTitle, saved } from "../ui";
+import { ConfirmButton, FormActions, FormModal, PageTitle, saved } from "../ui";
 
 interface Canned {
   id: string;
@@ -152,14 +152,7 @@ function CannedForm({ canned, onSaved, onCancel }: { canned: Canned | null; onSa
           onChange={(e) => setForm({ ...form, body: e.currentTarget.value })}
           error={save.error?.field("body")}
         />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.busy}>
-            Save
-          </Button>
-        </Group>
+        <FormActions onCancel={onCancel} busy={save.busy} save="Save" />
       </Stack>
     </form>
   );

@@ -8,7 +8,7 @@ import { FormError } from "../../../lib/FormError";
 import { Status } from "../../../lib/Status";
 import { useResource } from "../../../lib/useResource";
 import { useSubmit } from "../../../lib/useSubmit";
-import { ConfirmButton, FormModal, PageTitle, saved } from "../ui";
+import { ConfirmButton, FormActions, FormModal, PageTitle, saved } from "../ui";
 
 interface Template {
   id: string;
@@ -160,14 +160,7 @@ function TemplateForm({ template, onSaved, onCancel }: { template: Template | nu
             <Code key={v} mr={4}>{`{{ ${v} }}`}</Code>
           ))}
         </Text>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.busy}>
-            Save template
-          </Button>
-        </Group>
+        <FormActions onCancel={onCancel} busy={save.busy} save="Save template" />
       </Stack>
     </form>
   );

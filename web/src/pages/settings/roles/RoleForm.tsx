@@ -1,10 +1,11 @@
-import { Button, Checkbox, Fieldset, Group, Stack, Text, Textarea, TextInput } from "@mantine/core";
+import { Checkbox, Fieldset, Stack, Text, Textarea, TextInput } from "@mantine/core";
 import { useState, type FormEvent } from "react";
 import { api } from "../../../api/client";
 import { useAccount } from "../../../lib/account";
 import { FormError } from "../../../lib/FormError";
 import { useSubmit } from "../../../lib/useSubmit";
 import { groupPermissions, toggleGroup, type PermissionOut, type RoleOut } from "../roles";
+import { FormActions } from "../ui";
 
 /** A custom role's name, description and permissions, ticked by resource. */
 export function RoleForm({
@@ -75,14 +76,7 @@ export function RoleForm({
             </Fieldset>
           );
         })}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.busy}>
-            Save role
-          </Button>
-        </Group>
+        <FormActions onCancel={onCancel} busy={save.busy} save="Save role" />
       </Stack>
     </form>
   );

@@ -1,4 +1,4 @@
-import { Button, Fieldset, Group, MultiSelect, Radio, SegmentedControl, SimpleGrid, Stack, Switch, Text, Textarea, TextInput } from "@mantine/core";
+import { Fieldset, MultiSelect, Radio, SegmentedControl, SimpleGrid, Stack, Switch, Text, Textarea, TextInput } from "@mantine/core";
 import { useState, type FormEvent } from "react";
 import { api } from "../../../api/client";
 import { useAccount } from "../../../lib/account";
@@ -6,6 +6,7 @@ import { FormError } from "../../../lib/FormError";
 import { useSubmit } from "../../../lib/useSubmit";
 import type { Channel } from "../channels/types";
 import { describeMinutes, fromApi, PRIORITIES, TARGET_NAMES, TARGETS, toApi, type Policy, type PolicyForm } from "./sla";
+import { FormActions } from "../ui";
 
 const label = (p: string) => p.charAt(0).toUpperCase() + p.slice(1);
 
@@ -126,14 +127,7 @@ export function PolicyEditor({
             />
           </Stack>
         </Fieldset>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.busy}>
-            Save policy
-          </Button>
-        </Group>
+        <FormActions onCancel={onCancel} busy={save.busy} save="Save policy" />
       </Stack>
     </form>
   );
